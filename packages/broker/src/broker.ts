@@ -1,0 +1,95 @@
+import type { CatalogueEntry, JobEnvelope, JobRecord, WorkerInfo } from '@celeriac/core';
+
+/** What the client hands the broker to create one job. */
+export interface EnqueueRequest {
+  /** Queue the job goes to. */
+  readonly queue: string;
+  /** Task name, stored as the job's name. */
+  readonly task: string;
+  /** The versioned job data. */
+  readonly envelope: JobEnvelope;
+  /** Caller-chosen id; enqueueing the same id twice returns the existing job instead of a second one. */
+  readonly jobId?: string;
+  /** Milliseconds to wait before the job becomes runnable. */
+  readonly delayMs?: number;
+  /** 0 (default, first) up to 2,097,152; a lower number runs sooner, as in BullMQ. */
+  readonly priority?: number;
+}
+
+/** A job as a consumer receives it. */
+export interface ReceivedJob {
+  readonly id: string;
+  readonly queue: string;
+  /** The job's task name. */
+  readonly task: string;
+  /** The raw job data; the worker decodes and validates it (it came from Redis, so it is untrusted). */
+  readonly data: unknown;
+  /** Attempts that ran before this one. */
+  readonly attemptsMade: number;
+  /** Appends a line to the job's log. */
+  log(line: string): Promise<void>;
+}
+
+/**
+ * Runs one received job. Return the value to store as its result; throw to fail it. A thrown celeriac error whose
+ * `retryable` is false fails the job at once.
+ */
+export type JobProcessor = (job: ReceivedJob, signal: AbortSignal) => Promise<unknown>;
+
+/** Options for {@link Broker.consume}. */
+export interface ConsumeOptions {
+  readonly queues: readonly string[];
+  /** Jobs run at once per queue. */
+  readonly concurrency: number;
+}
+
+/** A running consumer. */
+export interface Consumer {
+  /**
+   * Stops fetching, waits up to `deadlineMs` for jobs in flight, then closes. Jobs still running at the deadline
+   * are aborted through their signal and left to the broker's lease expiry.
+   */
+  close(deadlineMs: number): Promise<void>;
+}
+
+/** Result of {@link Broker.cancelJob}. */
+export type CancelOutcome = 'cancelled' | 'already-finished' | 'running' | 'not-found';
+
+/**
+ * The smallest contract the worker, the client and the API need from a message broker. `@celeriac/redis` implements
+ * it on BullMQ; `describeBrokerConformance` checks any implementation.
+ */
+export interface Broker {
+  /** The key prefix, hash tag included (`{celeriac}`). */
+  readonly prefix: string;
+  /** Creates a job. */
+  enqueue(request: EnqueueRequest): Promise<JobRecord>;
+  /** Reads a job; `undefined` when no such job exists (never a guessed "pending"). */
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /**
+   * Waits until the job reaches a terminal state and returns it; `undefined` if the job does not exist.
+   * @throws CeleriacError `CELERIAC_RESULT_TIMEOUT` after `timeoutMs`
+   */
+  waitForJob(id: string, timeoutMs: number): Promise<JobRecord | undefined>;
+  /** Cancels a job that has not started. */
+  cancelJob(id: string): Promise<CancelOutcome>;
+  /** Starts consuming queues. */
+  consume(processor: JobProcessor, options: ConsumeOptions): Promise<Consumer>;
+  /** Publishes task descriptions; a later publish of the same name replaces the entry. */
+  publishCatalogue(entries: readonly CatalogueEntry[]): Promise<void>;
+  /** Reads the published catalogue, sorted by name. */
+  listCatalogue(): Promise<CatalogueEntry[]>;
+  /** Records a worker as alive for `ttlMs`. */
+  heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void>;
+  /** Removes a worker's heartbeat (on clean shutdown). */
+  removeWorker(id: string): Promise<void>;
+  /** Lists workers whose heartbeat has not expired. */
+  listWorkers(): Promise<WorkerInfo[]>;
+  /**
+   * Resolves when the broker answers within `timeoutMs`.
+   * @throws CeleriacError `CELERIAC_BROKER_UNAVAILABLE`
+   */
+  ping(timeoutMs: number): Promise<void>;
+  /** Closes every connection this broker opened. */
+  close(): Promise<void>;
+}

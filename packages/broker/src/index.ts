@@ -1,0 +1,24 @@
+/**
+ * @celeriac/broker: the contract between celeriac and its message broker. Applications rarely use it directly;
+ * `@celeriac/redis` implements it, and the worker, client and API depend only on this interface.
+ *
+ * @example
+ * ```ts
+ * import type { Broker } from '@celeriac/broker';
+ * async function depth(broker: Broker, id: string) {
+ *   const job = await broker.getJob(id);
+ *   return job?.state ?? 'not found';
+ * }
+ * ```
+ * Implementations check themselves with `describeBrokerConformance` from `@celeriac/broker/conformance`.
+ * @packageDocumentation
+ */
+export type {
+  Broker,
+  EnqueueRequest,
+  ReceivedJob,
+  JobProcessor,
+  ConsumeOptions,
+  Consumer,
+  CancelOutcome,
+} from './broker.js';

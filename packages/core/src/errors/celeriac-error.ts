@@ -1,0 +1,88 @@
+import { errorCatalogue, isErrorCode, ErrorCode } from './error-catalogue.js';
+
+/**
+ * Brand carried by every celeriac error. `Symbol.for` puts it in the global symbol registry, so the check in
+ * {@link isCeleriacError} works across module copies, realms and worker threads, where `instanceof` does not.
+ */
+const celeriacErrorBrand = Symbol.for('celeriac.error');
+
+/** Options shared by every celeriac error constructor. */
+export interface CeleriacErrorOptions {
+  /** Structured, JSON-serialisable facts about the failure (field paths, limits, ids). */
+  readonly details?: Readonly<Record<string, unknown>>;
+  /** The lower-level error that caused this one. */
+  readonly cause?: unknown;
+  /** Overrides the catalogue's retry decision for this one instance. */
+  readonly retryable?: boolean;
+}
+
+/**
+ * The one error class celeriac throws. It carries a catalogue `code`, structured `details` and a `cause`.
+ *
+ * @example
+ * ```ts
+ * throw new CeleriacError(ErrorCode.JobNotFound, `Job "${id}" was not found; it may have expired.`, { details: { id } });
+ * ```
+ */
+export class CeleriacError extends Error {
+  /** The catalogue code; stable across versions, safe to match on. */
+  readonly code: ErrorCode;
+  /** Structured facts about the failure. */
+  readonly details: Readonly<Record<string, unknown>>;
+  /** Whether running the job again may help. */
+  readonly retryable: boolean;
+  /** @internal brand, see {@link isCeleriacError} */
+  readonly [celeriacErrorBrand] = true;
+
+  constructor(code: ErrorCode, message: string, options: CeleriacErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CeleriacError';
+    this.code = code;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? errorCatalogue[code].retryable;
+  }
+
+  /** The HTTP status that the API answers with for this error. */
+  get httpStatus(): number {
+    return errorCatalogue[this.code].httpStatus;
+  }
+
+  /** The JSON form stored in Redis and sent over HTTP. */
+  toJSON(): SerializedError {
+    return { code: this.code, message: this.message, retryable: this.retryable, details: { ...this.details } };
+  }
+}
+
+/** The wire form of an error: what a job's failure looks like in Redis, in the SDK and over HTTP. */
+export interface SerializedError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown>;
+}
+
+/**
+ * Whether `error` is a celeriac error, optionally with a given code. Works across processes' module copies because
+ * it checks the global-registry brand, not the prototype chain.
+ */
+export function isCeleriacError(error: unknown, code?: ErrorCode): error is CeleriacError {
+  if (typeof error !== 'object' || error === null || !(celeriacErrorBrand in error)) return false;
+  return code === undefined || (error as CeleriacError).code === code;
+}
+
+/**
+ * Turns anything thrown into a {@link SerializedError}. Unknown errors become `CELERIAC_HANDLER_ERROR`, keeping their
+ * message, because a handler may throw anything.
+ */
+export function serializeError(error: unknown): SerializedError {
+  if (isCeleriacError(error)) return error.toJSON();
+  const message = error instanceof Error ? error.message : String(error);
+  const name = error instanceof Error ? error.name : typeof error;
+  return { code: ErrorCode.HandlerError, message, retryable: true, details: { name } };
+}
+
+/** Rebuilds a {@link CeleriacError} from its wire form, e.g. to rethrow a job's failure in the SDK. */
+export function deserializeError(serialized: SerializedError): CeleriacError {
+  const code = isErrorCode(serialized.code) ? serialized.code : ErrorCode.Internal;
+  return new CeleriacError(code, serialized.message, { details: serialized.details, retryable: serialized.retryable });
+}

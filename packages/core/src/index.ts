@@ -1,0 +1,66 @@
+/**
+ * @celeriac/core: the vocabulary every other celeriac package shares: task declarations, the job envelope,
+ * job states, durations, option validation and the error catalogue.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { defineTask, TaskFailure } from '@celeriac/core';
+ *
+ * export const add = defineTask({
+ *   name: 'add',
+ *   input: z.object({ x: z.number(), y: z.number() }),
+ *   output: z.number(),
+ *   handler: ({ x, y }) => {
+ *     if (!Number.isFinite(x + y)) throw TaskFailure.nonRetryable('The sum is not finite');
+ *     return x + y;
+ *   },
+ * });
+ * ```
+ * @packageDocumentation
+ */
+export { ErrorCode, errorCatalogue, isErrorCode, type ErrorSpec } from './errors/error-catalogue.js';
+export {
+  CeleriacError,
+  isCeleriacError,
+  serializeError,
+  deserializeError,
+  type CeleriacErrorOptions,
+  type SerializedError,
+} from './errors/celeriac-error.js';
+export { TaskFailure, type TaskFailureOptions } from './errors/task-failure.js';
+export {
+  resolveOptions,
+  toValidationIssues,
+  formatValidationIssues,
+  type ValidationIssue,
+} from './options/resolve-options.js';
+export { durationMs, type Duration } from './time/duration.js';
+export { JobState, jobStates, isTerminalState } from './job/job-state.js';
+export {
+  JobSource,
+  envelopeVersion,
+  jobEnvelopeSchema,
+  createJobEnvelope,
+  decodeJobEnvelope,
+  type JobEnvelope,
+} from './job/job-envelope.js';
+export { jobRecordSchema, serializedErrorSchema, type JobRecord } from './job/job-record.js';
+export {
+  defineTask,
+  nameSchema,
+  type TaskDefinition,
+  type TaskOptions,
+  type TaskHandler,
+  type TaskResources,
+  type TaskInput,
+  type TaskOutput,
+} from './task/define-task.js';
+export type { TaskContext, GpuKernel, GpuRunner } from './task/task-context.js';
+export { catalogueEntrySchema, toCatalogueEntry, type CatalogueEntry } from './catalogue/task-catalogue.js';
+export {
+  workerInfoSchema,
+  gpuCapabilitySchema,
+  type WorkerInfo,
+  type GpuCapability,
+} from './catalogue/worker-info.js';

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { CeleriacError } from '../errors/celeriac-error.js';
+import { ErrorCode } from '../errors/error-catalogue.js';
+import { formatValidationIssues, toValidationIssues } from '../options/resolve-options.js';
+
+/** Where a job was submitted from; kept for operators. */
+export const JobSource = { Sdk: 'sdk', Http: 'http', Cli: 'cli' } as const;
+/** One of {@link JobSource}. */
+export type JobSource = (typeof JobSource)[keyof typeof JobSource];
+
+/** The current envelope version. A worker refuses versions it does not know rather than guess. */
+export const envelopeVersion = 1;
+
+/**
+ * The versioned wrapper stored as a job's data: `{ v, input, meta }`. Versioning lets an old worker refuse a job
+ * written by a newer client with a clear error instead of misreading it.
+ */
+export const jobEnvelopeSchema = z.object({
+  v: z.literal(envelopeVersion),
+  input: z.unknown(),
+  meta: z.object({
+    task: z.string().min(1),
+    enqueuedAtMs: z.number().int().nonnegative(),
+    source: z.enum([JobSource.Sdk, JobSource.Http, JobSource.Cli]),
+  }),
+});
+
+/** A job's data as stored in Redis. */
+export type JobEnvelope = z.output<typeof jobEnvelopeSchema>;
+
+/** Wraps a task input in a fresh envelope. */
+export function createJobEnvelope(task: string, input: unknown, source: JobSource): JobEnvelope {
+  return { v: envelopeVersion, input, meta: { task, enqueuedAtMs: Date.now(), source } };
+}
+
+/**
+ * Validates job data read back from Redis. Anything could be there (an older version, a hand-written job), so it
+ * is checked like any other input.
+ *
+ * @throws CeleriacError `CELERIAC_JOB_DATA_CORRUPT`
+ */
+export function decodeJobEnvelope(data: unknown, jobId: string): JobEnvelope {
+  const parsed = jobEnvelopeSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issues = toValidationIssues(parsed.error, 'job.data');
+  throw new CeleriacError(
+    ErrorCode.JobDataCorrupt,
+    `Job "${jobId}" has data that is not a celeriac v${envelopeVersion} envelope (${formatValidationIssues(issues)}). ` +
+      'Enqueue jobs through the celeriac client or HTTP API, and run workers of the same major version.',
+    { details: { jobId, issues } },
+  );
+}

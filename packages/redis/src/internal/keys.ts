@@ -1,0 +1,22 @@
+/**
+ * celeriac's own keys, beside BullMQ's. They sit under `<prefix>:_meta:`, and no queue can be named `_meta`
+ * (queue names start with a letter or digit), so they never collide with a queue's keys.
+ */
+export function metaKeys(keyPrefix: string) {
+  const meta = `${keyPrefix}:_meta`;
+  return {
+    /** Set of every queue a job was ever enqueued to; lets `getJob(id)` find a job without knowing its queue. */
+    queues: `${meta}:queues`,
+    /** Hash: task name → catalogue entry JSON. */
+    catalogue: `${meta}:catalogue`,
+    /** Sorted set: worker id → heartbeat expiry (ms). */
+    workers: `${meta}:workers`,
+    /** String with a TTL: one worker's heartbeat JSON. */
+    worker: (id: string) => `${meta}:worker:${id}`,
+    /** String with a TTL: the final record of a job cancelled before it ran. */
+    cancelled: (id: string) => `${meta}:cancelled:${id}`,
+  };
+}
+
+/** The key set for one prefix. */
+export type MetaKeys = ReturnType<typeof metaKeys>;

@@ -1,0 +1,78 @@
+import type { Job } from 'bullmq';
+import {
+  ErrorCode,
+  JobState,
+  jobEnvelopeSchema,
+  serializedErrorSchema,
+  type JobRecord,
+  type SerializedError,
+} from '@celeriac/core';
+
+type BullState = Awaited<ReturnType<Job['getState']>>;
+
+/** Maps BullMQ's states onto celeriac's; `undefined` for BullMQ's `unknown` (the job is gone). */
+export function toJobState(state: BullState, attemptsMade: number): JobState | undefined {
+  switch (state) {
+    case 'completed':
+      return JobState.Succeeded;
+    case 'failed':
+      return JobState.Failed;
+    case 'active':
+      return JobState.Active;
+    case 'delayed':
+      // A delayed job that already ran is waiting for its retry backoff, not for its first ETA.
+      return attemptsMade > 0 ? JobState.Retrying : JobState.Scheduled;
+    case 'waiting':
+    case 'waiting-children':
+    case 'prioritized':
+      return JobState.Queued;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Reads a failure back from BullMQ's `failedReason`, where the worker stores the serialised error as JSON. Text that
+ * is not ours (a job failed by another tool, or by BullMQ itself on a stalled job) is kept as the message.
+ */
+export function parseFailedReason(failedReason: string): SerializedError {
+  try {
+    const parsed = serializedErrorSchema.safeParse(JSON.parse(failedReason));
+    if (parsed.success) return parsed.data;
+  } catch {
+    // not JSON: fall through and keep the raw text
+  }
+  return { code: ErrorCode.HandlerError, message: failedReason, retryable: false, details: {} };
+}
+
+const iso = (ms: number | undefined): string | undefined =>
+  ms === undefined || ms === 0 ? undefined : new Date(ms).toISOString();
+
+/** Builds the public {@link JobRecord} of a BullMQ job in a known state. */
+export function toJobRecord(job: Job, state: JobState): JobRecord {
+  const envelope = jobEnvelopeSchema.safeParse(job.data);
+  const runAtMs = job.opts.delay ? job.timestamp + job.opts.delay : undefined;
+  const record: JobRecord = {
+    id: String(job.id),
+    task: job.name,
+    queue: job.queueName,
+    state,
+    // Corrupt data is still shown (operators need to see it); the worker is what refuses to run it.
+    input: envelope.success ? envelope.data.input : job.data,
+    attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1 },
+    priority: job.opts.priority ?? 0,
+    createdAt: new Date(job.timestamp).toISOString(),
+  };
+  const optional = {
+    result: state === JobState.Succeeded ? job.returnvalue : undefined,
+    error: job.failedReason ? parseFailedReason(job.failedReason) : undefined,
+    progress: typeof job.progress === 'number' && job.progress === 0 ? undefined : job.progress,
+    runAt: state === JobState.Scheduled ? iso(runAtMs) : undefined,
+    startedAt: iso(job.processedOn),
+    finishedAt: iso(job.finishedOn),
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) Object.assign(record, { [key]: value });
+  }
+  return record;
+}

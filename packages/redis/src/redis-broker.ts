@@ -1,0 +1,329 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  CeleriacError,
+  ErrorCode,
+  JobState,
+  catalogueEntrySchema,
+  isTerminalState,
+  jobRecordSchema,
+  workerInfoSchema,
+  type CatalogueEntry,
+  type JobRecord,
+  type WorkerInfo,
+} from '@celeriac/core';
+import type { Broker, CancelOutcome, ConsumeOptions, Consumer, EnqueueRequest, JobProcessor } from '@celeriac/broker';
+import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
+import { ConnectionRole, createConnection } from './internal/create-connection.js';
+import { createConsumer } from './internal/create-consumer.js';
+import { metaKeys, type MetaKeys } from './internal/keys.js';
+import { toJobRecord, toJobState } from './internal/to-job-record.js';
+import { withTimeout } from './internal/with-timeout.js';
+
+/**
+ * The Redis implementation of the celeriac {@link Broker}, on BullMQ. One instance shares a command connection
+ * between all its queues, and opens blocking connections only for consumers and result waiters.
+ *
+ * @example
+ * ```ts
+ * const broker = createRedisBroker({ connection: process.env.REDIS_URL, prefix: 'celeriac' });
+ * const job = await broker.getJob('a-job-id');
+ * await broker.close();
+ * ```
+ */
+export function createRedisBroker(options: RedisBrokerOptions = {}): Broker {
+  return new RedisBroker(resolveRedisBrokerOptions(options));
+}
+
+class RedisBroker implements Broker {
+  readonly prefix: string;
+  private readonly keys: MetaKeys;
+  private readonly connection: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly queueEvents = new Map<string, Promise<QueueEvents>>();
+  private readonly registeredQueues = new Set<string>();
+  private readonly ownedConnections = new Set<Redis>();
+  private readonly consumers = new Set<Consumer>();
+  private firstConnect: Promise<void> | undefined;
+
+  constructor(private readonly options: ResolvedRedisBrokerOptions) {
+    this.prefix = options.keyPrefix;
+    this.keys = metaKeys(options.keyPrefix);
+    this.connection = this.openConnection(ConnectionRole.Command);
+    // ioredis reports connection errors as events; without a listener Node would print them as unhandled.
+    // Failures still reach callers through the commands that fail.
+    this.connection.on('error', () => {});
+    this.firstConnect = once(this.connection, 'ready').then(() => {
+      this.firstConnect = undefined;
+    });
+    this.firstConnect.catch(() => {}); // a close before the first connect is not an error worth reporting
+  }
+
+  async enqueue(request: EnqueueRequest): Promise<JobRecord> {
+    return this.run('enqueue', async () => {
+      await this.registerQueue(request.queue);
+      const { retention } = this.options;
+      const job = await this.queue(request.queue).add(request.task, request.envelope, {
+        jobId: request.jobId ?? randomUUID(),
+        ...(request.delayMs ? { delay: request.delayMs } : {}),
+        ...(request.priority ? { priority: request.priority } : {}),
+        removeOnComplete: { age: Math.ceil(retention.succeededAgeMs / 1000), count: retention.succeededCount },
+        removeOnFail: { age: Math.ceil(retention.failedAgeMs / 1000) },
+      });
+      const id = String(job.id);
+      // A generated id is new, so the state follows from the options and costs no round trip. A caller's jobId may
+      // name an existing job, which `add` leaves untouched (and whose state may be anything by now): read it back.
+      if (request.jobId === undefined) return toJobRecord(job, request.delayMs ? JobState.Scheduled : JobState.Queued);
+      return (await this.readJob(this.queue(request.queue), id))?.record ?? this.notFound(id);
+    });
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    return this.run('getJob', async () => {
+      const queue = await this.findQueue(id);
+      const found = queue && (await this.readJob(queue, id));
+      return found ? found.record : this.readCancelled(id);
+    });
+  }
+
+  async waitForJob(id: string, timeoutMs: number): Promise<JobRecord | undefined> {
+    const first = await this.getJob(id);
+    if (first === undefined || isTerminalState(first.state)) return first;
+    const events = await this.eventsFor(first.queue);
+    return new Promise<JobRecord | undefined>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(
+          new CeleriacError(
+            ErrorCode.ResultTimeout,
+            `Job "${id}" did not finish within ${timeoutMs} ms; it is still ${first.state}. ` +
+              'Wait longer, or check that a worker consumes queue "' + first.queue + '".',
+            { details: { id, timeoutMs, state: first.state } },
+          ),
+        );
+      }, timeoutMs);
+      const check = (event: { jobId: string }): void => {
+        if (event.jobId !== id) return;
+        this.getJob(id).then((record) => {
+          if (record !== undefined && !isTerminalState(record.state)) return; // a retry, not the end
+          cleanup();
+          resolve(record);
+        }, fail);
+      };
+      const fail = (error: unknown): void => {
+        cleanup();
+        reject(error);
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        events.off('completed', check);
+        events.off('failed', check);
+        events.off('removed', check);
+      };
+      events.on('completed', check);
+      events.on('failed', check);
+      events.on('removed', check);
+      // The job may have finished between the first read and the subscription: look once more.
+      check({ jobId: id });
+    });
+  }
+
+  async cancelJob(id: string): Promise<CancelOutcome> {
+    return this.run('cancelJob', async () => {
+      const queue = await this.findQueue(id);
+      const found = queue && (await this.readJob(queue, id));
+      if (!found) return (await this.readCancelled(id)) ? 'cancelled' : 'not-found';
+      const { job, record } = found;
+      if (isTerminalState(record.state)) return 'already-finished';
+      if (record.state === JobState.Active) return 'running';
+      const cancelled: JobRecord = { ...record, state: JobState.Cancelled, finishedAt: new Date().toISOString() };
+      // Write the tombstone first: if the removal then fails (the job just became active), a reader still sees the
+      // live job, because getJob prefers the job itself over the tombstone.
+      await this.connection.set(
+        this.keys.cancelled(id),
+        JSON.stringify(cancelled),
+        'PX',
+        this.options.retention.failedAgeMs,
+      );
+      try {
+        await job.remove();
+        return 'cancelled';
+      } catch {
+        // BullMQ refuses to remove a locked job: a worker picked it up meanwhile.
+        await this.connection.del(this.keys.cancelled(id));
+        return 'running';
+      }
+    });
+  }
+
+  async consume(processor: JobProcessor, options: ConsumeOptions): Promise<Consumer> {
+    const context = { keyPrefix: this.prefix, openConnection: () => this.openConnection(ConnectionRole.Blocking) };
+    const consumer = await createConsumer(context, processor, options);
+    this.consumers.add(consumer);
+    return {
+      close: async (deadlineMs) => {
+        this.consumers.delete(consumer);
+        await consumer.close(deadlineMs);
+      },
+    };
+  }
+
+  async publishCatalogue(entries: readonly CatalogueEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const fields = entries.flatMap((entry) => [entry.name, JSON.stringify(entry)]);
+    await this.run('publishCatalogue', () =>
+      this.connection.hset(this.keys.catalogue, ...fields),
+    );
+  }
+
+  async listCatalogue(): Promise<CatalogueEntry[]> {
+    const raw = await this.run('listCatalogue', () =>
+      this.connection.hvals(this.keys.catalogue),
+    );
+    return parseAll(raw, (value) => catalogueEntrySchema.safeParse(value)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {
+    await this.run('heartbeat', () =>
+      this.connection
+        .multi()
+        .set(this.keys.worker(worker.id), JSON.stringify(worker), 'PX', ttlMs)
+        .zadd(this.keys.workers, Date.now() + ttlMs, worker.id)
+        .exec(),
+    );
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    await this.run('removeWorker', () =>
+      this.connection.multi().del(this.keys.worker(id)).zrem(this.keys.workers, id).exec(),
+    );
+  }
+
+  async listWorkers(): Promise<WorkerInfo[]> {
+    return this.run('listWorkers', async () => {
+      const now = Date.now();
+      // Expired heartbeats are pruned by whoever reads: no background sweeper needed.
+      await this.connection.zremrangebyscore(this.keys.workers, '-inf', now);
+      const ids = await this.connection.zrange(this.keys.workers, 0, -1);
+      if (ids.length === 0) return [];
+      const raw = await this.connection.mget(ids.map((id) => this.keys.worker(id)));
+      return parseAll(raw, (value) => workerInfoSchema.safeParse(value));
+    });
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await this.run('ping', () => this.connection.ping(), timeoutMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.close(0)));
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    const events = await Promise.allSettled(this.queueEvents.values());
+    await Promise.all(events.map((e) => (e.status === 'fulfilled' ? e.value.close() : undefined)));
+    await Promise.all([...this.ownedConnections].map((c) => c.quit().catch(() => c.disconnect())));
+  }
+
+  /**
+   * Runs a command-connection operation under the command timeout. The connection has no offline queue (so calls
+   * fail fast while Redis is down), which means a call made before the first connect completes must wait for it.
+   */
+  private run<T>(operation: string, work: () => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
+    return withTimeout(operation, timeoutMs, async () => {
+      if (this.firstConnect) await this.firstConnect;
+      return work();
+    });
+  }
+
+  private openConnection(role: ConnectionRole): Redis {
+    const connection = createConnection(this.options, role);
+    this.ownedConnections.add(connection);
+    connection.once('end', () => this.ownedConnections.delete(connection));
+    return connection;
+  }
+
+  private queue(name: string): Queue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      queue.on('error', () => {}); // surfaced through the failing call instead
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private async registerQueue(name: string): Promise<void> {
+    if (this.registeredQueues.has(name)) return;
+    await this.connection.sadd(this.keys.queues, name);
+    this.registeredQueues.add(name);
+  }
+
+  /** Finds which queue holds a job: one EXISTS per known queue, in a single round trip. */
+  private async findQueue(id: string): Promise<Queue | undefined> {
+    const names = await this.connection.smembers(this.keys.queues);
+    if (names.length === 0) return undefined;
+    const pipeline = this.connection.pipeline();
+    for (const name of names) pipeline.exists(`${this.prefix}:${name}:${id}`);
+    const found = (await pipeline.exec()) ?? [];
+    const name = names[found.findIndex(([error, exists]) => error === null && exists === 1)];
+    return name === undefined ? undefined : this.queue(name);
+  }
+
+  /**
+   * Reads a job's state, then its data. In that order, a job that moves on between the two reads shows an older
+   * state with newer data (harmless) instead of `succeeded` without its result.
+   */
+  private async readJob(queue: Queue, id: string): Promise<{ job: Job; record: JobRecord } | undefined> {
+    const bullState = await queue.getJobState(id);
+    const job = await Job.fromId(queue, id);
+    const state = job && toJobState(bullState, job.attemptsMade);
+    return job && state ? { job, record: toJobRecord(job, state) } : undefined;
+  }
+
+  private async readCancelled(id: string): Promise<JobRecord | undefined> {
+    const raw = await this.connection.get(this.keys.cancelled(id));
+    return raw === null ? undefined : parseAll([raw], (value) => jobRecordSchema.safeParse(value))[0];
+  }
+
+  private notFound(id: string): never {
+    throw new CeleriacError(ErrorCode.JobNotFound, `Job "${id}" vanished right after it was enqueued.`, {
+      details: { id },
+    });
+  }
+
+  private eventsFor(queue: string): Promise<QueueEvents> {
+    let events = this.queueEvents.get(queue);
+    if (!events) {
+      const created = new QueueEvents(queue, {
+        connection: this.openConnection(ConnectionRole.Blocking),
+        prefix: this.prefix,
+      });
+      created.on('error', () => {});
+      events = created.waitUntilReady().then(() => created);
+      this.queueEvents.set(queue, events);
+    }
+    return events;
+  }
+}
+
+/**
+ * Parses JSON values read back from Redis with a schema, dropping entries that do not match: one corrupt entry
+ * (written by an incompatible version, or by hand) must not hide the rest from an operator.
+ */
+function parseAll<T>(
+  raw: readonly (string | null)[],
+  parse: (value: unknown) => { success: true; data: T } | { success: false },
+): T[] {
+  const out: T[] = [];
+  for (const value of raw) {
+    if (value === null) continue;
+    try {
+      const parsed = parse(JSON.parse(value));
+      if (parsed.success) out.push(parsed.data);
+    } catch {
+      // not JSON: skip, as above
+    }
+  }
+  return out;
+}
