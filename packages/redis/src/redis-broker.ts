@@ -67,6 +67,7 @@ class RedisBroker implements Broker {
       const { retention } = this.options;
       const job = await this.queue(request.queue).add(request.task, request.envelope, {
         jobId: request.jobId ?? randomUUID(),
+        attempts: 1,
         ...(request.delayMs ? { delay: request.delayMs } : {}),
         ...(request.priority ? { priority: request.priority } : {}),
         removeOnComplete: { age: Math.ceil(retention.succeededAgeMs / 1000), count: retention.succeededCount },

@@ -59,7 +59,8 @@ export function toJobRecord(job: Job, state: JobState): JobRecord {
     state,
     // Corrupt data is still shown (operators need to see it); the worker is what refuses to run it.
     input: envelope.success ? envelope.data.input : job.data,
-    attempts: { made: job.attemptsMade, max: job.opts.attempts ?? 1 },
+    // BullMQ reads an unset attempts back as 0; every job gets at least its first attempt.
+    attempts: { made: job.attemptsMade, max: Math.max(1, job.opts.attempts ?? 1) },
     priority: job.opts.priority ?? 0,
     createdAt: new Date(job.timestamp).toISOString(),
   };

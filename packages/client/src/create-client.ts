@@ -1,0 +1,130 @@
+import { z } from 'zod';
+import {
+  CeleriacError,
+  ErrorCode,
+  JobSource,
+  createJobEnvelope,
+  formatValidationIssues,
+  nameSchema,
+  resolveOptions,
+  toValidationIssues,
+  type JobRecord,
+  type TaskDefinition,
+  type TaskInput,
+  type TaskOutput,
+} from '@celeriac/core';
+import type { Broker } from '@celeriac/broker';
+import { createRedisBroker, type RedisConnectionOptions } from '@celeriac/redis';
+import { resolveEnqueueOptions, type EnqueueOptions } from './enqueue-options.js';
+import { createJobHandle, type JobHandle } from './job-handle.js';
+
+/** What you pass to {@link createClient}. */
+export interface ClientOptions {
+  /** Where Redis is. Default `redis://127.0.0.1:6379`. */
+  readonly connection?: RedisConnectionOptions;
+  /** Key prefix; workers and clients of one deployment share it. Default `celeriac`. */
+  readonly prefix?: string;
+  /** A broker to use instead of opening one; the client does not close it. */
+  readonly broker?: Broker;
+  /** Recorded on each job as where it came from (the API passes `http`). Default `sdk`. */
+  readonly source?: JobSource;
+}
+
+/** The producer SDK: enqueue tasks and follow their jobs. */
+export interface Client {
+  /**
+   * Enqueues a typed task. The input is validated against the task's schema here, so a bad call fails at once.
+   * @throws `CELERIAC_INVALID_INPUT` with field paths, `CELERIAC_INVALID_OPTIONS`, `CELERIAC_BROKER_UNAVAILABLE`
+   */
+  enqueue<Task extends TaskDefinition>(
+    task: Task,
+    input: TaskInput<Task>,
+    options?: EnqueueOptions,
+  ): Promise<JobHandle<TaskOutput<Task>>>;
+  /**
+   * Enqueues a task by name, for tasks whose code this app does not import. The worker validates the input.
+   * Without `options.queue` the job goes to queue `default`.
+   */
+  enqueueByName(task: string, input: unknown, options?: EnqueueOptions): Promise<JobHandle>;
+  /** A handle for an existing job id (no round trip). */
+  job<Output = unknown>(id: string): JobHandle<Output>;
+  /**
+   * Reads a job's record.
+   * @throws `CELERIAC_JOB_NOT_FOUND` for an unknown (or expired) id, never a guessed "pending"
+   */
+  getJob(id: string): Promise<JobRecord>;
+  /** Closes the client's connections (not those of a broker you passed in). */
+  close(): Promise<void>;
+}
+
+const clientOptionsSchema = z
+  .object({
+    connection: z.custom<RedisConnectionOptions>().optional(),
+    prefix: z.string().optional(),
+    broker: z.custom<Broker>((b) => typeof b === 'object' && b !== null && 'enqueue' in b, 'expected a Broker').optional(),
+    source: z.enum(JobSource).default(JobSource.Sdk),
+  })
+  .strict()
+  .refine((o) => !(o.broker && (o.connection !== undefined || o.prefix !== undefined)), {
+    message: 'give either broker, or connection and prefix, not both',
+    path: ['broker'],
+  });
+
+/**
+ * Creates a client.
+ *
+ * @example
+ * ```ts
+ * const client = createClient({ connection: process.env.REDIS_URL });
+ * const job = await client.enqueue(add, { x: 2, y: 3 });
+ * console.log(await job.result({ timeoutMs: 5_000 })); // 5
+ * await client.close();
+ * ```
+ */
+export function createClient(options: ClientOptions = {}): Client {
+  const resolved = resolveOptions(clientOptionsSchema, options, 'client');
+  const broker =
+    resolved.broker ??
+    createRedisBroker({
+      ...(resolved.connection === undefined ? {} : { connection: resolved.connection }),
+      ...(resolved.prefix === undefined ? {} : { prefix: resolved.prefix }),
+    });
+
+  const submit = async (task: string, defaultQueue: string, input: unknown, options?: EnqueueOptions) => {
+    const { delay, priority, jobId, queue } = resolveEnqueueOptions(options);
+    const record = await broker.enqueue({
+      queue: queue ?? defaultQueue,
+      task,
+      envelope: createJobEnvelope(task, input, resolved.source),
+      ...(jobId === undefined ? {} : { jobId }),
+      ...(delay === undefined ? {} : { delayMs: delay }),
+      ...(priority === undefined ? {} : { priority }),
+    });
+    return createJobHandle(broker, record.id);
+  };
+
+  return {
+    async enqueue(task, input, options) {
+      const parsed = task.input.safeParse(input);
+      if (!parsed.success) {
+        const issues = toValidationIssues(parsed.error, 'input');
+        throw new CeleriacError(
+          ErrorCode.InvalidInput,
+          `Invalid input for task "${task.name}": ${formatValidationIssues(issues)}.`,
+          { details: { task: task.name, issues } },
+        );
+      }
+      // The raw input is stored, not the parsed one: the worker parses again, and transforms must run once.
+      return submit(task.name, task.queue, input, options) as Promise<JobHandle<TaskOutput<typeof task>>>;
+    },
+    async enqueueByName(task, input, options) {
+      resolveOptions(nameSchema, task, 'task.name');
+      return submit(task, 'default', input, options);
+    },
+    job: (id) => createJobHandle(broker, id),
+    getJob: (id) => createJobHandle(broker, id).record(),
+    async close() {
+      if (!resolved.broker) await broker.close();
+    },
+  };
+}

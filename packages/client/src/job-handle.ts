@@ -1,0 +1,74 @@
+import {
+  CeleriacError,
+  ErrorCode,
+  JobState,
+  deserializeError,
+  type JobRecord,
+} from '@celeriac/core';
+import type { Broker, CancelOutcome } from '@celeriac/broker';
+
+/** What `result()` accepts. */
+export interface ResultOptions {
+  /** Give up waiting after this many milliseconds (`CELERIAC_RESULT_TIMEOUT`). Default 60,000. */
+  readonly timeoutMs?: number;
+}
+
+/** A reference to one job, typed by its task's output. */
+export interface JobHandle<Output = unknown> {
+  readonly id: string;
+  /** The job's current state. @throws `CELERIAC_JOB_NOT_FOUND` if it does not exist (or has expired). */
+  state(): Promise<JobState>;
+  /** The full record: state, input, result or error, attempts, timestamps. */
+  record(): Promise<JobRecord>;
+  /**
+   * Waits for the job to finish and returns its output.
+   * @throws `CELERIAC_JOB_FAILED` (the job's own error is the `cause` and is in `details.error`),
+   *   `CELERIAC_JOB_CANCELLED`, `CELERIAC_JOB_NOT_FOUND`, `CELERIAC_RESULT_TIMEOUT`
+   */
+  result(options?: ResultOptions): Promise<Output>;
+  /**
+   * Cancels the job if it has not started: it ends `cancelled` and never runs. Resolves to what happened:
+   * `cancelled`, `already-finished`, or `running` (a running job is not interrupted).
+   */
+  cancel(): Promise<Exclude<CancelOutcome, 'not-found'>>;
+}
+
+/** Creates a handle for job `id` on `broker`. */
+export function createJobHandle<Output>(broker: Broker, id: string): JobHandle<Output> {
+  const record = async (): Promise<JobRecord> => (await broker.getJob(id)) ?? throwNotFound(id);
+  return {
+    id,
+    record,
+    state: async () => (await record()).state,
+    async result({ timeoutMs = 60_000 } = {}) {
+      const done = (await broker.waitForJob(id, timeoutMs)) ?? throwNotFound(id);
+      return outputOf<Output>(done);
+    },
+    async cancel() {
+      const outcome = await broker.cancelJob(id);
+      return outcome === 'not-found' ? throwNotFound(id) : outcome;
+    },
+  };
+}
+
+function outputOf<Output>(record: JobRecord): Output {
+  if (record.state === JobState.Succeeded) return record.result as Output;
+  if (record.state === JobState.Failed && record.error) {
+    throw new CeleriacError(
+      ErrorCode.JobFailed,
+      `Job "${record.id}" (${record.task}) failed: ${record.error.message}`,
+      { cause: deserializeError(record.error), details: { id: record.id, error: record.error } },
+    );
+  }
+  throw new CeleriacError(ErrorCode.JobCancelled, `Job "${record.id}" (${record.task}) ended ${record.state}; it has no result.`, {
+    details: { id: record.id, state: record.state },
+  });
+}
+
+function throwNotFound(id: string): never {
+  throw new CeleriacError(
+    ErrorCode.JobNotFound,
+    `Job "${id}" was not found. Check the id; finished jobs are removed when their retention expires.`,
+    { details: { id } },
+  );
+}

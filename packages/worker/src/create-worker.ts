@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import {
+  toCatalogueEntry,
+  serializeError,
+  type GpuCapability,
+  type GpuRunner,
+  type TaskDefinition,
+  type WorkerInfo,
+} from '@celeriac/core';
+import type { Broker, Consumer } from '@celeriac/broker';
+import { createRedisBroker } from '@celeriac/redis';
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { runJob } from './internal/run-job.js';
+
+/** The GPU executor as the worker uses it; `@celeriac/gpu` is imported only when a task needs a GPU. */
+type GpuExecutor = GpuRunner & { describe(): Promise<GpuCapability>; close(): Promise<void> };
+
+/** A running (or ready to run) celeriac worker. */
+export interface Worker {
+  /** Unique id, shown in heartbeats and logs: `<hostname>-<pid>-<random>`. */
+  readonly id: string;
+  /** Publishes the catalogue, starts heartbeats and starts consuming. */
+  start(): Promise<void>;
+  /**
+   * Graceful shutdown: stops fetching, lets jobs in flight finish within `shutdownTimeout`, removes the heartbeat
+   * and closes connections. Safe to call more than once.
+   */
+  close(): Promise<void>;
+  /**
+   * Closes the worker on SIGTERM or SIGINT, then lets the process exit. Returns a function that removes the
+   * handlers. A second signal while closing exits at once.
+   */
+  closeOnSignals(): () => void;
+}
+
+/**
+ * Creates a worker for `tasks`.
+ *
+ * @example
+ * ```ts
+ * const worker = createWorker({ tasks: [add], connection: process.env.REDIS_URL, concurrency: 8 });
+ * worker.closeOnSignals();
+ * await worker.start();
+ * ```
+ * @throws CeleriacError `CELERIAC_INVALID_OPTIONS` for bad options
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  return new CeleriacWorker(resolveWorkerOptions(options));
+}
+
+class CeleriacWorker implements Worker {
+  readonly id = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private readonly log: Logger;
+  private readonly broker: Broker;
+  private readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  private readonly startedAtMs = Date.now();
+  private consumer: Consumer | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private gpuExecutor: Promise<GpuExecutor> | undefined;
+  private gpuCapability: GpuCapability | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ResolvedWorkerOptions) {
+    this.log = (options.logger ?? pino({ name: 'celeriac-worker' })).child({ workerId: this.id });
+    this.broker =
+      options.broker ??
+      createRedisBroker({
+        ...(options.connection === undefined ? {} : { connection: options.connection }),
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+      });
+    this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
+  }
+
+  async start(): Promise<void> {
+    if (this.options.tasks.some(usesGpu)) this.gpuCapability = await this.describeGpu();
+    await this.broker.publishCatalogue(this.options.tasks.map(toCatalogueEntry));
+    await this.beat();
+    this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+    const deps = { tasks: this.tasks, gpu: () => this.gpuRunner() };
+    this.consumer = await this.broker.consume(
+      async (job, signal) => {
+        const startedAtMs = Date.now();
+        try {
+          const result = await runJob(job, signal, deps);
+          this.log.debug({ jobId: job.id, task: job.task, durationMs: Date.now() - startedAtMs }, 'job succeeded');
+          return result;
+        } catch (error) {
+          // Log the failure's code and message, never the job's payload.
+          const { code, message } = serializeError(error);
+          this.log.warn({ jobId: job.id, task: job.task, code, durationMs: Date.now() - startedAtMs }, message);
+          throw error;
+        }
+      },
+      { queues: this.options.queues, concurrency: this.options.concurrency },
+    );
+    this.log.info(
+      { queues: this.options.queues, concurrency: this.options.concurrency, tasks: [...this.tasks.keys()] },
+      'worker started',
+    );
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  closeOnSignals(): () => void {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.closing) {
+        this.log.warn({ signal }, 'second signal during shutdown: exiting now');
+        process.exit(130);
+      }
+      this.log.info({ signal, deadlineMs: this.options.shutdownTimeoutMs }, 'shutting down gracefully');
+      this.close().then(
+        () => this.log.info('worker stopped'),
+        (error: unknown) => {
+          this.log.error({ err: error }, 'shutdown failed');
+          process.exitCode = 1;
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    return () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    };
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    await this.consumer?.close(this.options.shutdownTimeoutMs);
+    await this.broker.removeWorker(this.id).catch((error: unknown) => {
+      // Redis may be gone already; the heartbeat then expires on its own.
+      this.log.warn({ err: error }, 'could not remove heartbeat');
+    });
+    if (this.gpuExecutor) await (await this.gpuExecutor).close();
+    if (!this.options.broker) await this.broker.close();
+  }
+
+  private async beat(): Promise<void> {
+    const info: WorkerInfo = {
+      id: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      queues: [...this.options.queues],
+      tasks: [...this.tasks.keys()],
+      concurrency: this.options.concurrency,
+      startedAtMs: this.startedAtMs,
+      heartbeatAtMs: Date.now(),
+      capabilities: {
+        cpuSlots: availableParallelism(),
+        ...(this.gpuCapability === undefined ? {} : { gpu: this.gpuCapability }),
+      },
+    };
+    try {
+      await this.broker.heartbeat(info, this.options.heartbeatIntervalMs * 3);
+    } catch (error) {
+      // A missed beat is survivable (three are allowed); the consumer reconnects on its own.
+      this.log.warn({ err: error }, 'heartbeat failed');
+    }
+  }
+
+  private gpuRunner(): GpuRunner {
+    return { run: async (kernel, args) => (await this.startGpuExecutor()).run(kernel, args) };
+  }
+
+  private startGpuExecutor(): Promise<GpuExecutor> {
+    this.gpuExecutor ??= import('@celeriac/gpu').then(({ createGpuExecutor }) =>
+      createGpuExecutor(this.options.gpuEnv === undefined ? {} : { env: this.options.gpuEnv }),
+    );
+    return this.gpuExecutor;
+  }
+
+  private async describeGpu(): Promise<GpuCapability> {
+    const capability = await (await this.startGpuExecutor()).describe();
+    if (capability.available) this.log.info({ adapter: capability.adapter }, 'GPU ready');
+    else this.log.warn(capability.reason);
+    return capability;
+  }
+}
+
+function usesGpu(task: TaskDefinition): boolean {
+  return (task.resources.gpu ?? 0) > 0;
+}
