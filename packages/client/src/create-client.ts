@@ -6,6 +6,7 @@ import {
   createJobEnvelope,
   formatValidationIssues,
   nameSchema,
+  omitUndefined,
   resolveOptions,
   toValidationIssues,
   type JobRecord,
@@ -85,21 +86,20 @@ export function createClient(options: ClientOptions = {}): Client {
   const resolved = resolveOptions(clientOptionsSchema, options, 'client');
   const broker =
     resolved.broker ??
-    createRedisBroker({
-      ...(resolved.connection === undefined ? {} : { connection: resolved.connection }),
-      ...(resolved.prefix === undefined ? {} : { prefix: resolved.prefix }),
-    });
+    createRedisBroker(omitUndefined({ connection: resolved.connection, prefix: resolved.prefix }));
 
   const submit = async (task: string, defaultQueue: string, input: unknown, options?: EnqueueOptions) => {
     const { delay, priority, jobId, queue } = resolveEnqueueOptions(options);
-    const record = await broker.enqueue({
-      queue: queue ?? defaultQueue,
-      task,
-      envelope: createJobEnvelope(task, input, resolved.source),
-      ...(jobId === undefined ? {} : { jobId }),
-      ...(delay === undefined ? {} : { delayMs: delay }),
-      ...(priority === undefined ? {} : { priority }),
-    });
+    const record = await broker.enqueue(
+      omitUndefined({
+        queue: queue ?? defaultQueue,
+        task,
+        envelope: createJobEnvelope(task, input, resolved.source),
+        jobId,
+        delayMs: delay,
+        priority,
+      }),
+    );
     return createJobHandle(broker, record.id);
   };
 

@@ -35,6 +35,7 @@ export {
   formatValidationIssues,
   type ValidationIssue,
 } from './options/resolve-options.js';
+export { omitUndefined, type OmitUndefined } from './options/omit-undefined.js';
 export { durationMs, type Duration } from './time/duration.js';
 export { JobState, jobStates, isTerminalState } from './job/job-state.js';
 export {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import {
+  omitUndefined,
   toCatalogueEntry,
   serializeError,
   type GpuCapability,
@@ -66,10 +67,7 @@ class CeleriacWorker implements Worker {
     this.log = (options.logger ?? pino({ name: 'celeriac-worker' })).child({ workerId: this.id });
     this.broker =
       options.broker ??
-      createRedisBroker({
-        ...(options.connection === undefined ? {} : { connection: options.connection }),
-        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-      });
+      createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix }));
     this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
   }
 

@@ -5,6 +5,8 @@
 export const ErrorCode = {
   InvalidOptions: 'CELERIAC_INVALID_OPTIONS',
   InvalidRequest: 'CELERIAC_INVALID_REQUEST',
+  UnsupportedMediaType: 'CELERIAC_UNSUPPORTED_MEDIA_TYPE',
+  RouteNotFound: 'CELERIAC_ROUTE_NOT_FOUND',
   InvalidInput: 'CELERIAC_INVALID_INPUT',
   InvalidOutput: 'CELERIAC_INVALID_OUTPUT',
   PayloadTooLarge: 'CELERIAC_PAYLOAD_TOO_LARGE',
@@ -44,6 +46,8 @@ export interface ErrorSpec {
 export const errorCatalogue = {
   CELERIAC_INVALID_OPTIONS: { httpStatus: 500, retryable: false },
   CELERIAC_INVALID_REQUEST: { httpStatus: 400, retryable: false },
+  CELERIAC_UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, retryable: false },
+  CELERIAC_ROUTE_NOT_FOUND: { httpStatus: 404, retryable: false },
   CELERIAC_INVALID_INPUT: { httpStatus: 400, retryable: false },
   CELERIAC_INVALID_OUTPUT: { httpStatus: 500, retryable: false },
   CELERIAC_PAYLOAD_TOO_LARGE: { httpStatus: 413, retryable: false },

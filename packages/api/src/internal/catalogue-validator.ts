@@ -1,0 +1,79 @@
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { CeleriacError, ErrorCode, type CatalogueEntry, type ValidationIssue } from '@celeriac/core';
+import type { Broker } from '@celeriac/broker';
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/** How long a read of the catalogue is reused; submissions then cost no extra Redis round trip. */
+const catalogueTtlMs = 1_000;
+
+/**
+ * The task catalogue as the API sees it: read from Redis (where workers publish it), cached briefly, with a
+ * compiled JSON Schema validator per task. The API validates submissions with these, never with user code.
+ */
+export class CatalogueValidator {
+  private readonly ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+  private readonly validators = new Map<string, { publishedAtMs: number; validate: ValidateFunction }>();
+  private cached: { entries: Map<string, CatalogueEntry>; readAtMs: number } | undefined;
+
+  constructor(private readonly broker: Broker) {}
+
+  /** Every published task, sorted by name. */
+  async list(): Promise<CatalogueEntry[]> {
+    return [...(await this.entries()).values()];
+  }
+
+  /**
+   * The entry for `name`.
+   * @throws CeleriacError `CELERIAC_TASK_NOT_FOUND`
+   */
+  async get(name: string): Promise<CatalogueEntry> {
+    const entry = (await this.entries()).get(name);
+    if (entry) return entry;
+    throw new CeleriacError(
+      ErrorCode.TaskNotFound,
+      `No worker has published a task named "${name}". Check the name (GET /v1/tasks lists them), or start a worker that has it.`,
+      { details: { task: name } },
+    );
+  }
+
+  /**
+   * Validates a submission against the task's input schema.
+   * @throws CeleriacError `CELERIAC_INVALID_INPUT` with one issue per bad field (`body.x`)
+   */
+  assertValidInput(entry: CatalogueEntry, body: unknown): void {
+    const validate = this.validatorFor(entry);
+    if (validate(body)) return;
+    const issues: ValidationIssue[] = (validate.errors ?? []).map((error) => {
+      const segments = ['body', ...error.instancePath.split('/').filter(Boolean)];
+      // A missing property is reported by ajv at its parent; point at the property itself.
+      const missing = error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : undefined;
+      return { path: [...segments, ...(missing ? [missing] : [])].join('.'), message: error.message ?? 'is invalid' };
+    });
+    throw new CeleriacError(
+      ErrorCode.InvalidInput,
+      `Invalid input for task "${entry.name}": ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}.`,
+      { details: { task: entry.name, issues } },
+    );
+  }
+
+  private async entries(): Promise<Map<string, CatalogueEntry>> {
+    const now = Date.now();
+    if (!this.cached || now - this.cached.readAtMs > catalogueTtlMs) {
+      const list = await this.broker.listCatalogue();
+      this.cached = { entries: new Map(list.map((entry) => [entry.name, entry])), readAtMs: now };
+    }
+    return this.cached.entries;
+  }
+
+  private validatorFor(entry: CatalogueEntry): ValidateFunction {
+    const known = this.validators.get(entry.name);
+    // A worker republishing (a deploy) bumps publishedAtMs, which recompiles the schema.
+    if (known && known.publishedAtMs === entry.publishedAtMs) return known.validate;
+    const validate = this.ajv.compile(entry.inputSchema);
+    this.validators.set(entry.name, { publishedAtMs: entry.publishedAtMs, validate });
+    return validate;
+  }
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { ErrorCode, JobState, catalogueEntrySchema, jobRecordSchema, nameSchema } from '@celeriac/core';
+
+/** The body of every error answer. */
+export const errorResponseSchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ErrorCode),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()),
+    }),
+  })
+  .meta({ id: 'ErrorResponse' });
+
+/** Error answers, by status, for a route's `response` schema. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, errorResponseSchema]));
+
+export const taskNameParams = z.object({ name: nameSchema });
+export const jobIdParams = z.object({ id: z.string().min(1).max(256) });
+
+/** Per-call options of a submission, in the query string so the body is exactly the task's input. */
+export const submitQuerySchema = z
+  .object({
+    delay: z.string().optional().describe('Wait before running: milliseconds or a duration such as "30s".'),
+    priority: z.coerce.number().int().optional().describe('1 (highest) to 2097152.'),
+    jobId: z.string().optional().describe('Your own id; submitting it again returns the existing job.'),
+    queue: z.string().optional().describe("Override the task's default queue."),
+  })
+  .strict();
+
+export const submitResponseSchema = z.object({ id: z.string(), state: z.enum(JobState) }).meta({ id: 'SubmitResponse' });
+export const taskListSchema = z.object({ tasks: z.array(catalogueEntrySchema) }).meta({ id: 'TaskList' });
+export const jobRecordResponseSchema = jobRecordSchema.meta({ id: 'Job' });
+export const cancelResponseSchema = z
+  .object({ id: z.string(), outcome: z.enum(['cancelled', 'already-finished', 'running']) })
+  .meta({ id: 'CancelResponse' });
