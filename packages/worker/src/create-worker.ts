@@ -34,6 +34,8 @@ export interface Worker {
    * handlers. A second signal while closing exits at once.
    */
   closeOnSignals(): () => void;
+  /** Resolves once the worker has closed, by `close()` or by a signal. */
+  waitUntilClosed(): Promise<void>;
 }
 
 /**
@@ -62,6 +64,9 @@ class CeleriacWorker implements Worker {
   private gpuExecutor: Promise<GpuExecutor> | undefined;
   private gpuCapability: GpuCapability | undefined;
   private closing: Promise<void> | undefined;
+  // Promise.withResolvers would do, but Node 20 lacks it.
+  private markClosed: () => void = () => {};
+  private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(private readonly options: ResolvedWorkerOptions) {
     this.log = (options.logger ?? pino({ name: 'celeriac-worker' })).child({ workerId: this.id });
@@ -101,8 +106,12 @@ class CeleriacWorker implements Worker {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= this.shutdown().finally(() => this.markClosed());
     return this.closing;
+  }
+
+  waitUntilClosed(): Promise<void> {
+    return this.closed;
   }
 
   closeOnSignals(): () => void {

@@ -2,7 +2,8 @@ import { errorCatalogue, isErrorCode, ErrorCode } from './error-catalogue.js';
 
 /**
  * Brand carried by every celeriac error. `Symbol.for` puts it in the global symbol registry, so the check in
- * {@link isCeleriacError} works across module copies, realms and worker threads, where `instanceof` does not.
+ * {@link isCeleriacError} works across module copies and realms, where `instanceof` does not. Errors that cross a
+ * process or thread boundary are cloned without it, so they travel as {@link SerializedError}.
  */
 const celeriacErrorBrand = Symbol.for('celeriac.error');
 
@@ -62,7 +63,7 @@ export interface SerializedError {
 }
 
 /**
- * Whether `error` is a celeriac error, optionally with a given code. Works across processes' module copies because
+ * Whether `error` is a celeriac error, optionally with a given code. Works across module copies and realms because
  * it checks the global-registry brand, not the prototype chain.
  */
 export function isCeleriacError(error: unknown, code?: ErrorCode): error is CeleriacError {
@@ -76,9 +77,23 @@ export function isCeleriacError(error: unknown, code?: ErrorCode): error is Cele
  */
 export function serializeError(error: unknown): SerializedError {
   if (isCeleriacError(error)) return error.toJSON();
-  const message = error instanceof Error ? error.message : String(error);
-  const name = error instanceof Error ? error.name : typeof error;
+  const message = error instanceof Error ? error.message : describeThrown(error);
+  const name = error instanceof Error ? error.name : error === null ? 'null' : typeof error;
   return { code: ErrorCode.HandlerError, message, retryable: true, details: { name } };
+}
+
+/** A readable message for a thrown non-Error: its `message` property if it has one, else its JSON or text. */
+function describeThrown(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    const { message } = value as { message?: unknown };
+    if (typeof message === 'string') return message;
+    try {
+      return JSON.stringify(value);
+    } catch {
+      // circular or otherwise unserialisable: fall back to String()
+    }
+  }
+  return String(value);
 }
 
 /** Rebuilds a {@link CeleriacError} from its wire form, e.g. to rethrow a job's failure in the SDK. */

@@ -44,7 +44,11 @@ export interface TaskDefinition<
   readonly queue: string;
   readonly resources: TaskResources;
   readonly description?: string;
-  readonly handler: TaskHandler<z.output<Input>, z.input<Output>>;
+  /**
+   * Declared as a method so that a specific task is assignable to `TaskDefinition` (method parameters are
+   * bivariant); this is what lets a worker take a list of differently typed tasks.
+   */
+  handler(input: z.output<Input>, ctx: TaskContext): Promise<z.input<Output>> | z.input<Output>;
 }
 
 /** The type `enqueue` accepts for a task. */

@@ -1,0 +1,23 @@
+/**
+ * @celeriac/examples: the seed recipes as celeriac tasks. `celeriac dev` runs these when no `--tasks` is given.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from '@celeriac/client';
+ * import { add, dotProduct } from '@celeriac/examples';
+ *
+ * const client = createClient();
+ * console.log(await (await client.enqueue(add, { x: 2, y: 3 })).result()); // 5
+ * console.log(await (await client.enqueue(dotProduct, { x: [1, 2, 3], y: [4, 5, 6] })).result()); // { dot: 32, n: 3 }
+ * ```
+ * @packageDocumentation
+ */
+import { add } from './add.js';
+import { dotProduct, dotProductKernel } from './dot-product.js';
+import { linearCombination, linearCombinationKernel } from './linear-combination.js';
+
+export { add, dotProduct, dotProductKernel, linearCombination, linearCombinationKernel };
+export { maxJsonVectorLength } from './vectors.js';
+
+/** Every example task, for `createWorker({ tasks: exampleTasks })`. */
+export const exampleTasks = [add, linearCombination, dotProduct] as const;

@@ -1,0 +1,50 @@
+/** The `celeriac` command line: dispatches to one subcommand and turns its errors into exit codes. */
+import { isCeleriacError } from '@celeriac/core';
+import { formatHelp, parseCommandLine, UsageError, type Command } from './internal/command.js';
+import { apiCommand } from './commands/api-command.js';
+import { devCommand } from './commands/dev-command.js';
+import { statusCommand } from './commands/status-command.js';
+import { submitCommand } from './commands/submit-command.js';
+import { workerCommand } from './commands/worker-command.js';
+
+const commands: readonly Command[] = [devCommand, workerCommand, apiCommand, submitCommand, statusCommand];
+
+const overview = [
+  'Usage: celeriac <command> [options]',
+  '',
+  'A distributed task queue for TypeScript, with GPU workers.',
+  '',
+  'Commands:',
+  ...commands.map((command) => `  ${command.name.padEnd(8)} ${command.summary.split('. ')[0]?.replace(/\.$/, '')}`),
+  '',
+  "Run 'celeriac <command> --help' for a command's options.",
+].join('\n');
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(overview);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (!command) {
+    console.error(`celeriac: unknown command "${name}".\n\n${overview}`);
+    return 2;
+  }
+  try {
+    const parsed = parseCommandLine(command, rest);
+    return parsed ? await command.run(parsed.flags, parsed.positionals) : 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`celeriac ${command.name}: ${error.message}\n\n${formatHelp(command)}`);
+      return 2;
+    }
+    if (isCeleriacError(error)) {
+      console.error(`celeriac ${command.name}: ${error.message} [${error.code}]`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

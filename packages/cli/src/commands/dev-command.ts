@@ -1,0 +1,124 @@
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import type { TaskDefinition } from '@celeriac/core';
+import { createApiServer } from '@celeriac/api';
+import { createClient } from '@celeriac/client';
+import { createRedisBroker, spawnRedisServer } from '@celeriac/redis';
+import { createWorker } from '@celeriac/worker';
+import { integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
+import { loadTasks } from '../internal/load-tasks.js';
+import { runDemo } from '../demo/run-demo.js';
+
+/**
+ * `celeriac dev`: everything on one machine: a Redis (yours, or a private redis-server), a worker and the API,
+ * stopped together on Ctrl-C.
+ */
+export const devCommand: Command = {
+  name: 'dev',
+  summary:
+    'Run Redis (unless REDIS_URL is set), a worker and the API together, for development. ' +
+    'Without --tasks it runs the example tasks (add, linear-combination, dot-product).',
+  usage: '',
+  flags: {
+    tasks: { type: 'string', short: 't', description: 'Module that exports the tasks (compiled .js)', defaultHint: 'the examples' },
+    port: { type: 'string', short: 'p', description: 'API port (0 picks a free one)', defaultHint: '$PORT or 8080' },
+    'data-dir': { type: 'string', description: "Folder for the private Redis's data", defaultHint: '.celeriac' },
+    'redis-url': { type: 'string', description: 'Use this Redis instead of starting one', defaultHint: '$REDIS_URL' },
+    prefix: { type: 'string', description: 'Key prefix', defaultHint: 'celeriac' },
+    demo: { type: 'boolean', description: 'Run the sample tasks once everything is up, and print the results' },
+    exit: { type: 'boolean', description: 'With --demo: stop after the demo instead of serving' },
+  },
+  async run(flags) {
+    if (flags['exit'] && !flags['demo']) throw new UsageError('--exit only makes sense with --demo');
+    const tasksPath = stringFlag(flags['tasks']);
+    if (flags['demo'] && tasksPath) throw new UsageError('--demo runs the example tasks; leave out --tasks');
+    const tasks: readonly TaskDefinition[] = tasksPath ? await loadTasks(tasksPath) : (await import('@celeriac/examples')).exampleTasks;
+    const port = integerFlag(flags['port'] ?? process.env['PORT'], 'port', 8080, 0);
+    const prefix = stringFlag(flags['prefix']) ?? 'celeriac';
+
+    const stack = await startStack(tasks, flags, prefix, port);
+    let exitCode = 0;
+    try {
+      await printBanner(stack, tasks, prefix);
+      if (flags['demo']) {
+        const client = createClient({ connection: stack.redisUrl, prefix });
+        try {
+          exitCode = (await runDemo(stack.apiUrl, client)) ? 0 : 1;
+        } finally {
+          await client.close();
+        }
+      }
+      if (!flags['exit']) {
+        console.log('Press Ctrl-C to stop.');
+        await waitForSignal();
+        console.log('\nStopping…');
+      }
+    } finally {
+      await stack.stop();
+    }
+    return exitCode;
+  },
+};
+
+interface Stack {
+  readonly redisUrl: string;
+  readonly redisNote: string;
+  readonly apiUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startStack(
+  tasks: readonly TaskDefinition[],
+  flags: Record<string, string | boolean | undefined>,
+  prefix: string,
+  port: number,
+): Promise<Stack> {
+  const givenUrl = stringFlag(flags['redis-url']) ?? process.env['REDIS_URL'];
+  const dataDir = resolve(stringFlag(flags['data-dir']) ?? '.celeriac', 'redis');
+  const redis = givenUrl ? undefined : await spawnRedisServer({ dataDir, persist: true });
+  const redisUrl = givenUrl ?? redis!.url;
+  const stops: (() => Promise<void>)[] = [async () => redis?.stop()];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+  };
+  try {
+    const worker = createWorker({ tasks, connection: redisUrl, prefix, logger: pino({ name: 'celeriac-worker', level: 'warn' }) });
+    stops.push(() => worker.close());
+    await worker.start();
+    const app = await createApiServer({ connection: redisUrl, prefix, logger: { level: 'warn' } });
+    stops.push(() => app.close());
+    const address = await app.listen({ host: '127.0.0.1', port });
+    return { redisUrl, redisNote: redis ? `private redis-server, data in ${join(dataDir)}` : 'from REDIS_URL', apiUrl: address, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function printBanner(stack: Stack, tasks: readonly TaskDefinition[], prefix: string): Promise<void> {
+  const broker = createRedisBroker({ connection: stack.redisUrl, prefix });
+  const [worker] = await broker.listWorkers().finally(() => broker.close());
+  const gpu = worker?.capabilities.gpu;
+  const gpuLine = gpu === undefined
+    ? 'not used by these tasks'
+    : gpu.available
+      ? `${gpu.adapter.description || gpu.adapter.device || gpu.adapter.vendor}${gpu.adapter.isSoftware ? ' (software adapter: correct, not fast)' : ''}`
+      : `unavailable: ${gpu.reason}`;
+  console.log(
+    [
+      'celeriac dev is running',
+      `  API     ${stack.apiUrl}`,
+      `  Docs    ${stack.apiUrl}/docs`,
+      `  Redis   ${stack.redisUrl} (${stack.redisNote})`,
+      `  Tasks   ${tasks.map((task) => task.name).join(', ')}`,
+      `  GPU     ${gpuLine}`,
+    ].join('\n'),
+  );
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

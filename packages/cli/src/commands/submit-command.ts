@@ -1,0 +1,65 @@
+import { JobState, isTerminalState, type JobRecord } from '@celeriac/core';
+import { stringFlag, UsageError, type Command } from '../internal/command.js';
+import { apiFlags, resolveApiUrl } from '../internal/connection-flags.js';
+import { apiRequest } from '../internal/api-request.js';
+
+/** `celeriac submit <task> '<json>' [--wait]`: submits through the HTTP API. */
+export const submitCommand: Command = {
+  name: 'submit',
+  summary: "Submit a job through the HTTP API and print its id; with --wait, print the finished job.",
+  usage: "<task> '<json input>'",
+  flags: {
+    wait: { type: 'boolean', short: 'w', description: 'Wait for the job to finish and print it' },
+    timeout: { type: 'string', description: 'With --wait, give up after this many seconds', defaultHint: '60' },
+    delay: { type: 'string', description: 'Run after this delay (e.g. 30s)' },
+    priority: { type: 'string', description: '1 (highest) to 2097152' },
+    'job-id': { type: 'string', description: 'Your own id; submitting it again returns the same job' },
+    queue: { type: 'string', description: "Override the task's queue" },
+    ...apiFlags,
+  },
+  async run(flags, positionals) {
+    const [task, json, ...extra] = positionals;
+    if (!task || json === undefined || extra.length > 0) {
+      throw new UsageError(`expected exactly <task> and '<json input>', got ${positionals.length} argument(s)`);
+    }
+    let input: unknown;
+    try {
+      input = JSON.parse(json);
+    } catch (error) {
+      throw new UsageError(`the input is not valid JSON (${(error as Error).message}); quote it: '{"x": 1}'`);
+    }
+    const query = new URLSearchParams();
+    for (const [flag, param] of [['delay', 'delay'], ['priority', 'priority'], ['job-id', 'jobId'], ['queue', 'queue']] as const) {
+      const value = stringFlag(flags[flag]);
+      if (value !== undefined) query.set(param, value);
+    }
+    const baseUrl = resolveApiUrl(flags);
+    const submitted = await apiRequest<{ id: string; state: JobState }>(
+      baseUrl,
+      `/v1/tasks/${encodeURIComponent(task)}${query.size ? `?${query}` : ''}`,
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
+    );
+    if (!flags['wait']) {
+      console.log(JSON.stringify(submitted));
+      return 0;
+    }
+    const timeoutSeconds = Number(stringFlag(flags['timeout']) ?? 60);
+    if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout must be a positive number of seconds');
+    const record = await pollUntilFinished(baseUrl, submitted.id, timeoutSeconds * 1000);
+    console.log(JSON.stringify(record, null, 2));
+    return record.state === JobState.Succeeded ? 0 : 1;
+  },
+};
+
+/** Polls `GET /v1/jobs/:id` with a gentle backoff until the job is terminal or time runs out. */
+async function pollUntilFinished(baseUrl: string, id: string, timeoutMs: number): Promise<JobRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+    const record = await apiRequest<JobRecord>(baseUrl, `/v1/jobs/${encodeURIComponent(id)}`);
+    if (isTerminalState(record.state)) return record;
+    if (Date.now() + delayMs > deadline) {
+      throw new UsageError(`job ${id} is still ${record.state} after ${timeoutMs / 1000} s; check it later with \`celeriac status ${id}\``);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+}

@@ -1,0 +1,41 @@
+import { pino } from 'pino';
+import { createWorker } from '@celeriac/worker';
+import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
+import { redisFlags, resolveRedisFlags } from '../internal/connection-flags.js';
+import { loadTasks } from '../internal/load-tasks.js';
+
+/** `celeriac worker --tasks <module>`: runs a worker until SIGTERM/SIGINT. */
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'Run a worker for the tasks exported by a JavaScript module, until SIGTERM or Ctrl-C.',
+  usage: '--tasks <module>',
+  flags: {
+    tasks: { type: 'string', short: 't', description: 'Module that exports the tasks (compiled .js)' },
+    queues: { type: 'string', short: 'q', description: 'Comma-separated queues to consume', defaultHint: "the tasks' queues" },
+    concurrency: { type: 'string', short: 'c', description: 'Jobs at once, per queue', defaultHint: 'number of CPUs' },
+    'shutdown-timeout': { type: 'string', description: 'Grace period for jobs in flight on shutdown', defaultHint: '30s' },
+    'log-level': { type: 'string', description: 'trace, debug, info, warn, error or silent', defaultHint: 'info' },
+    ...redisFlags,
+  },
+  async run(flags) {
+    const tasksPath = stringFlag(flags['tasks']);
+    if (!tasksPath) throw new UsageError('--tasks <module> is required');
+    const { url, prefix } = resolveRedisFlags(flags);
+    const queues = stringFlag(flags['queues'])?.split(',').map((q) => q.trim()).filter(Boolean);
+    const shutdownTimeout = stringFlag(flags['shutdown-timeout']);
+    const worker = createWorker({
+      tasks: await loadTasks(tasksPath),
+      connection: url,
+      prefix,
+      logger: pino({ name: 'celeriac-worker', level: stringFlag(flags['log-level']) ?? 'info' }),
+      ...(queues ? { queues } : {}),
+      ...(flags['concurrency'] === undefined ? {} : { concurrency: integerFlag(flags['concurrency'], 'concurrency', 1) }),
+      ...(shutdownTimeout ? { shutdownTimeout: durationFlag(shutdownTimeout) } : {}),
+    });
+    const removeSignalHandlers = worker.closeOnSignals();
+    await worker.start();
+    await worker.waitUntilClosed();
+    removeSignalHandlers();
+    return 0;
+  },
+};
