@@ -10,7 +10,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'celeriac-dev-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 // `celeriac dev` must start its own redis-server here, as it does for a new user.
-const { REDIS_URL: _ignored, ...envWithoutRedis } = process.env;
+const envWithoutRedis = { ...process.env, REDIS_URL: undefined };
 
 const isListening = (port: number) =>
   new Promise<boolean>((resolve) => {
