@@ -1,4 +1,4 @@
-import type { CatalogueEntry, JobEnvelope, JobRecord, WorkerInfo } from '@celeriac/core';
+import type { CatalogueEntry, JobEnvelope, JobRecord, JobState, SerializedError, WorkerInfo } from '@celeriac/core';
 
 /** What the client hands the broker to create one job. */
 export interface EnqueueRequest {
@@ -14,6 +14,20 @@ export interface EnqueueRequest {
   readonly delayMs?: number;
   /** 0 (default, first) up to 2,097,152; a lower number runs sooner, as in BullMQ. */
   readonly priority?: number;
+}
+
+/**
+ * How a job ended, without its input: what waiting for a result needs. Inputs can be large, and reading them back
+ * only to drop them would make every `result()` pay for the payload.
+ */
+export interface JobOutcome {
+  readonly id: string;
+  readonly task: string;
+  readonly state: JobState;
+  /** The output, when the job succeeded. */
+  readonly result?: unknown;
+  /** The failure, when the job failed. */
+  readonly error?: SerializedError;
 }
 
 /** A job as a consumer receives it. */
@@ -67,10 +81,10 @@ export interface Broker {
   /** Reads a job; `undefined` when no such job exists (never a guessed "pending"). */
   getJob(id: string): Promise<JobRecord | undefined>;
   /**
-   * Waits until the job reaches a terminal state and returns it; `undefined` if the job does not exist.
+   * Waits until the job reaches a terminal state and returns how it ended; `undefined` if the job does not exist.
    * @throws CeleriacError `CELERIAC_RESULT_TIMEOUT` after `timeoutMs`
    */
-  waitForJob(id: string, timeoutMs: number): Promise<JobRecord | undefined>;
+  waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined>;
   /** Cancels a job that has not started. */
   cancelJob(id: string): Promise<CancelOutcome>;
   /** Starts consuming queues. */

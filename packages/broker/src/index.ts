@@ -16,6 +16,7 @@
 export type {
   Broker,
   EnqueueRequest,
+  JobOutcome,
   ReceivedJob,
   JobProcessor,
   ConsumeOptions,

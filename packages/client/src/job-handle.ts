@@ -5,7 +5,7 @@ import {
   deserializeError,
   type JobRecord,
 } from '@celeriac/core';
-import type { Broker, CancelOutcome } from '@celeriac/broker';
+import type { Broker, CancelOutcome, JobOutcome } from '@celeriac/broker';
 
 /** What `result()` accepts. */
 export interface ResultOptions {
@@ -51,7 +51,7 @@ export function createJobHandle<Output>(broker: Broker, id: string): JobHandle<O
   };
 }
 
-function outputOf<Output>(record: JobRecord): Output {
+function outputOf<Output>(record: JobOutcome): Output {
   if (record.state === JobState.Succeeded) return record.result as Output;
   if (record.state === JobState.Failed && record.error) {
     throw new CeleriacError(

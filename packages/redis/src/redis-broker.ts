@@ -14,12 +14,12 @@ import {
   type JobRecord,
   type WorkerInfo,
 } from '@celeriac/core';
-import type { Broker, CancelOutcome, ConsumeOptions, Consumer, EnqueueRequest, JobProcessor } from '@celeriac/broker';
+import type { Broker, CancelOutcome, ConsumeOptions, Consumer, EnqueueRequest, JobOutcome, JobProcessor } from '@celeriac/broker';
 import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
 import { ConnectionRole, createConnection } from './internal/create-connection.js';
 import { createConsumer } from './internal/create-consumer.js';
 import { metaKeys, type MetaKeys } from './internal/keys.js';
-import { toJobRecord, toJobState } from './internal/to-job-record.js';
+import { parseFailedReason, toJobOutcome, toJobRecord, toJobState } from './internal/to-job-record.js';
 import { withTimeout } from './internal/with-timeout.js';
 
 /**
@@ -89,28 +89,28 @@ class RedisBroker implements Broker {
     });
   }
 
-  async waitForJob(id: string, timeoutMs: number): Promise<JobRecord | undefined> {
-    const first = await this.getJob(id);
-    if (first === undefined || isTerminalState(first.state)) return first;
+  async waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined> {
+    const first = await this.getOutcome(id);
+    if (first === undefined || isTerminalState(first.outcome.state)) return first?.outcome;
     const events = await this.eventsFor(first.queue);
-    return new Promise<JobRecord | undefined>((resolve, reject) => {
+    return new Promise<JobOutcome | undefined>((resolve, reject) => {
       const timer = setTimeout(() => {
         cleanup();
         reject(
           new CeleriacError(
             ErrorCode.ResultTimeout,
-            `Job "${id}" did not finish within ${timeoutMs} ms; it is still ${first.state}. ` +
-              'Wait longer, or check that a worker consumes queue "' + first.queue + '".',
-            { details: { id, timeoutMs, state: first.state } },
+            `Job "${id}" did not finish within ${timeoutMs} ms; it is still ${first.outcome.state}. ` +
+              `Wait longer, or check that a worker consumes queue "${first.queue}".`,
+            { details: { id, timeoutMs, state: first.outcome.state } },
           ),
         );
       }, timeoutMs);
       const check = (event: { jobId: string }): void => {
         if (event.jobId !== id) return;
-        this.getJob(id).then((record) => {
-          if (record !== undefined && !isTerminalState(record.state)) return; // a retry, not the end
+        this.getOutcome(id).then((found) => {
+          if (found !== undefined && !isTerminalState(found.outcome.state)) return; // a retry, not the end
           cleanup();
-          resolve(record);
+          resolve(found?.outcome);
         }, fail);
       };
       const fail = (error: unknown): void => {
@@ -280,6 +280,41 @@ class RedisBroker implements Broker {
     const job = await Job.fromId(queue, id);
     const state = job && toJobState(bullState, job.attemptsMade);
     return job && state ? { job, record: toJobRecord(job, state) } : undefined;
+  }
+
+  /** A job's outcome and queue, or its cancellation tombstone; `undefined` when neither exists. */
+  private async getOutcome(id: string): Promise<{ outcome: JobOutcome; queue: string } | undefined> {
+    return this.run('getJob', async () => {
+      const queue = await this.findQueue(id);
+      const outcome = queue && (await this.readOutcome(queue, id));
+      if (queue && outcome) return { outcome, queue: queue.name };
+      const cancelled = await this.readCancelled(id);
+      return cancelled && { outcome: toJobOutcome(cancelled), queue: cancelled.queue };
+    });
+  }
+
+  /**
+   * Reads how a job ended without its data: the state, then three fields of BullMQ's job hash. State first, for the
+   * same reason as in {@link readJob}.
+   */
+  private async readOutcome(queue: Queue, id: string): Promise<JobOutcome | undefined> {
+    const bullState = await queue.getJobState(id);
+    const [task = null, attemptsMade = null, returnvalue = null, failedReason = null] = await this.connection.hmget(
+      `${this.prefix}:${queue.name}:${id}`,
+      'name',
+      'atm',
+      'returnvalue',
+      'failedReason',
+    );
+    const state = task === null ? undefined : toJobState(bullState, Number(attemptsMade ?? 0));
+    if (task === null || state === undefined) return undefined;
+    return toJobOutcome({
+      id,
+      task,
+      state,
+      ...(state === JobState.Succeeded && returnvalue !== null ? { result: JSON.parse(returnvalue) as unknown } : {}),
+      ...(failedReason ? { error: parseFailedReason(failedReason) } : {}),
+    });
   }
 
   private async readCancelled(id: string): Promise<JobRecord | undefined> {

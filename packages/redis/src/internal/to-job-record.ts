@@ -1,4 +1,5 @@
 import type { Job } from 'bullmq';
+import type { JobOutcome } from '@celeriac/broker';
 import {
   ErrorCode,
   JobState,
@@ -76,4 +77,22 @@ export function toJobRecord(job: Job, state: JobState): JobRecord {
     if (value !== undefined) Object.assign(record, { [key]: value });
   }
   return record;
+}
+
+/** Narrows anything with a job's outcome fields (a record, or fields read one by one) to a {@link JobOutcome}. */
+export function toJobOutcome(source: {
+  readonly id: string;
+  readonly task: string;
+  readonly state: JobState;
+  readonly result?: unknown;
+  readonly error?: SerializedError | undefined;
+}): JobOutcome {
+  const { id, task, state, result, error } = source;
+  return {
+    id,
+    task,
+    state,
+    ...(state === JobState.Succeeded ? { result } : {}),
+    ...(error === undefined ? {} : { error }),
+  };
 }

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { ErrorCode, isCeleriacError, type GpuCapability } from '@celeriac/core';
+import { createClient } from '@celeriac/client';
+import { createWorker, type WorkerOptions } from '@celeriac/worker';
+import { useTestRedis } from '@celeriac/testing';
+import { add, dotProduct, exampleTasks, linearCombination } from '@celeriac/examples';
+
+const redis = useTestRedis();
+const requireGpu = process.env['CELERIAC_REQUIRE_GPU'] === '1';
+
+async function startWorker(options: Partial<WorkerOptions> = {}) {
+  const worker = redis.track(
+    createWorker({ tasks: exampleTasks, connection: redis.url, prefix: redis.prefix, logger: pino({ level: 'silent' }), ...options }),
+  );
+  await worker.start();
+  const [info] = await redis.createBroker().listWorkers();
+  return { worker, gpu: info?.capabilities.gpu as GpuCapability };
+}
+
+/** Skips a GPU case when this machine has no adapter, unless CELERIAC_REQUIRE_GPU=1 makes that a failure. */
+function skipWithoutGpu(gpu: GpuCapability, skip: (note: string) => void): void {
+  if (gpu.available) return;
+  if (requireGpu) throw new Error(`CELERIAC_REQUIRE_GPU=1 but the worker has no GPU: ${gpu.reason}`);
+  skip(`no WebGPU adapter: ${gpu.reason}`);
+}
+
+/** A vector of n values in [-1, 1) that is cheap to build and not symmetric. */
+const ramp = (n: number, phase: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + phase));
+
+describe('the examples, through client, Redis, worker and GPU executor', () => {
+  it("runs Celery's add", async () => {
+    await startWorker();
+    const job = await redis.track(createClient({ connection: redis.url, prefix: redis.prefix })).enqueue(add, { x: 2, y: 3 });
+    expect(await job.result({ timeoutMs: 10_000 })).toBe(5);
+  });
+
+  it('runs the PyCUDA linear combination, matching the JS reference', { timeout: 60_000 }, async (ctx) => {
+    const { gpu } = await startWorker();
+    skipWithoutGpu(gpu, (note) => ctx.skip(note));
+    const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
+    for (const n of [1, 255, 256, 257, 65_537]) {
+      const x = ramp(n, 0);
+      const y = ramp(n, 1);
+      const { z } = await (await client.enqueue(linearCombination, { a: 2.5, x, b: -0.5, y })).result({ timeoutMs: 30_000 });
+      expect(z).toHaveLength(n);
+      // f32 arithmetic on both sides; a fused multiply-add on the GPU may differ from JS in the last bit, so the
+      // tolerance is a few f32 ulps of the operands' magnitude (≤ 3), not exact equality.
+      const worst = Math.max(
+        ...z.map((value, i) => Math.abs(value - Math.fround(Math.fround(2.5 * Math.fround(x[i]!)) + Math.fround(-0.5 * Math.fround(y[i]!))))),
+      );
+      expect(worst).toBeLessThanOrEqual(3 * 2 ** -23 * 4);
+    }
+  });
+
+  it('runs the ReductionKernel dot product at 2^20 elements, matching the JS reference', { timeout: 60_000 }, async (ctx) => {
+    const { gpu } = await startWorker();
+    skipWithoutGpu(gpu, (note) => ctx.skip(note));
+    const n = 1 << 20;
+    const x = ramp(n, 0);
+    const y = ramp(n, 2);
+    let reference = 0;
+    let magnitude = 0;
+    for (let i = 0; i < n; i++) {
+      const product = Math.fround(x[i]!) * Math.fround(y[i]!);
+      reference += product;
+      magnitude += Math.abs(product);
+    }
+    const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
+    const { dot, n: length } = await (await client.enqueue(dotProduct, { x, y })).result({ timeoutMs: 60_000 });
+    expect(length).toBe(n);
+    // An f32 tree reduction's error is bounded by about log2(n)·2^-24 per unit of Σ|x·y|; allow 4× that.
+    expect(Math.abs(dot - reference)).toBeLessThanOrEqual(4 * 20 * 2 ** -24 * magnitude);
+  });
+
+  it('fails GPU jobs with a driver hint when no adapter is found, and keeps serving CPU tasks', { timeout: 60_000 }, async () => {
+    const { gpu } = await startWorker({ gpuEnv: { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' } });
+    expect(gpu.available).toBe(false);
+    const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
+    const gpuJob = await client.enqueue(dotProduct, { x: [1, 2], y: [3, 4] });
+    const error = await gpuJob.result({ timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(isCeleriacError(error, ErrorCode.JobFailed)).toBe(true);
+    const failure = (await gpuJob.record()).error;
+    expect(failure?.code).toBe(ErrorCode.GpuUnavailable);
+    expect(failure?.message).toContain('mesa-vulkan-drivers');
+    expect(await (await client.enqueue(add, { x: 1, y: 1 })).result({ timeoutMs: 10_000 })).toBe(2);
+  });
+});

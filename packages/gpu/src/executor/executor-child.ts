@@ -1,0 +1,159 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { CeleriacError, deserializeError, ErrorCode } from '@celeriac/core';
+import type { ResolvedGpuExecutorOptions } from './gpu-executor-options.js';
+import { isExecutorReply, type ExecutorCall } from './executor-protocol.js';
+
+/** The compiled entry point next to this file in `dist/executor/`. */
+const processEntry = fileURLToPath(new URL('./gpu-executor-process.js', import.meta.url));
+
+/**
+ * Dawn prints this for every device it creates: it caps a limit that celeriac never uses. Passing it on would put
+ * two alarming-looking lines into every worker's log at start.
+ */
+const harmlessDawnNotice = /^Warning: maxDynamic\w+PerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\n/gm;
+
+/** How much of the child's stderr a crash report keeps: enough for a driver's last words. */
+const stderrTailChars = 4_096;
+
+interface PendingCall {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: CeleriacError) => void;
+}
+
+/**
+ * One executor process seen from the parent: it sends requests, pairs replies by id, and rejects every pending call
+ * with `CELERIAC_GPU_EXECUTOR_CRASHED` if the process ends. It is single-use: after it ends, the executor forks a new
+ * one for the next call.
+ */
+export class ExecutorChild {
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly exited: Promise<void>;
+  private nextId = 1;
+  private stderrTail = '';
+  private closing = false;
+  private ended = false;
+
+  constructor(options: ResolvedGpuExecutorOptions, onEnd: () => void) {
+    this.child = fork(processEntry, [], {
+      serialization: 'advanced',
+      env: { ...process.env, ...options.env },
+      execArgv: [...options.execArgv],
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    this.child.on('message', (message) => this.settle(message));
+    // Without a listener an 'error' event (a failed spawn or kill) would throw in the parent.
+    this.child.on('error', (error) => this.onError(error));
+    this.child.stderr?.on('data', (chunk: Buffer) => this.onStderr(chunk));
+    // The stderr pipe never keeps the parent alive; the IPC channel does, while calls are pending.
+    if (this.child.stderr instanceof Socket) this.child.stderr.unref();
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.end(code, signal);
+        onEnd();
+        resolve();
+      });
+    });
+    this.updateRef();
+  }
+
+  /** The process id, for diagnostics and tests that kill it. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Sends one call and resolves with its reply's value, or rejects with its error. */
+  request(call: ExecutorCall): Promise<unknown> {
+    if (this.ended) return Promise.reject(this.crashedError(null, null));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.updateRef();
+      this.child.send({ ...call, id }, (error) => {
+        // The channel broke (the child died); 'exit' follows and reports the crash, unless the call is gone.
+        if (error !== null) this.reject(id, this.crashedError(null, null, error));
+      });
+    });
+  }
+
+  /**
+   * Ends the process cleanly: closing the IPC channel makes it destroy its device and exit. It is killed if it has
+   * not exited after `timeoutMs`. Pending calls reject with `CELERIAC_GPU_EXECUTOR_CRASHED`.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.ended) return;
+    this.closing = true;
+    // Hold the parent open until the child is gone, so awaiting close() always settles.
+    this.child.ref();
+    if (this.child.connected) this.child.disconnect();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private settle(message: unknown): void {
+    if (!isExecutorReply(message)) return;
+    const call = this.pending.get(message.id);
+    if (call === undefined) return;
+    this.pending.delete(message.id);
+    this.updateRef();
+    if (message.ok) call.resolve(message.value);
+    else call.reject(deserializeError(message.error));
+  }
+
+  private reject(id: number, error: CeleriacError): void {
+    const call = this.pending.get(id);
+    if (call === undefined) return;
+    this.pending.delete(id);
+    this.updateRef();
+    call.reject(error);
+  }
+
+  private end(code: number | null, signal: NodeJS.Signals | null): void {
+    this.ended = true;
+    for (const id of [...this.pending.keys()]) this.reject(id, this.crashedError(code, signal));
+  }
+
+  private onError(error: Error): void {
+    // Only a failed spawn leaves no pid; then no 'exit' may follow, so end here. Other errors precede 'exit'.
+    if (this.child.pid !== undefined) return;
+    for (const id of [...this.pending.keys()]) this.reject(id, this.crashedError(null, null, error));
+  }
+
+  private onStderr(chunk: Buffer): void {
+    const text = chunk.toString('utf8').replace(harmlessDawnNotice, '');
+    if (text.length > 0) process.stderr.write(text);
+    this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-stderrTailChars);
+  }
+
+  /**
+   * While calls are pending the child holds the parent's event loop open, so `await executor.run()` settles; while
+   * idle it does not, so a process that merely created an executor can exit.
+   */
+  private updateRef(): void {
+    if (this.ended) return;
+    if (this.pending.size > 0) {
+      this.child.ref();
+      this.child.channel?.ref();
+    } else {
+      this.child.unref();
+      this.child.channel?.unref();
+    }
+  }
+
+  private crashedError(code: number | null, signal: NodeJS.Signals | null, cause?: Error): CeleriacError {
+    const pid = this.child.pid;
+    const how = signal !== null ? `was killed by ${signal}` : code !== null ? `exited with code ${code}` : 'stopped';
+    const message = this.closing
+      ? `The GPU executor (pid ${pid}) was closed while this call was in flight. Retry it on a running executor.`
+      : `The GPU executor process (pid ${pid}) ${how} unexpectedly. The next call starts a fresh executor; retry ` +
+        'the job, and check the driver if this repeats (details.stderrTail holds the last lines it printed).';
+    return new CeleriacError(ErrorCode.GpuExecutorCrashed, message, {
+      details: { pid, exitCode: code, signal, stderrTail: this.stderrTail },
+      retryable: true,
+      ...(cause === undefined ? {} : { cause }),
+    });
+  }
+}

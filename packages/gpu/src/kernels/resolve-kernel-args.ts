@@ -1,0 +1,116 @@
+import { CeleriacError, ErrorCode } from '@celeriac/core';
+import { isTypedArrayFor, typedArrayConstructorFor, type Dtype, type KernelArray } from './dtype.js';
+import type { KernelSpec } from './kernel-spec.js';
+
+/** Run arguments as they cross to the executor process: typed arrays and numbers by name. */
+export type KernelArgValues = Readonly<Record<string, KernelArray | number>>;
+
+/** Validated run arguments: exactly the kernel's scalars and input arrays, and the element count they imply. */
+export interface ResolvedKernelArgs {
+  readonly values: KernelArgValues;
+  /** The common length of the input arrays. */
+  readonly n: number;
+}
+
+const i32Range = [-(2 ** 31), 2 ** 31 - 1] as const;
+const u32Range = [0, 2 ** 32 - 1] as const;
+
+/**
+ * Checks a run's `args` against the kernel's declaration before anything is sent to the executor, so a mistake is
+ * reported with the argument's name instead of as a GPU fault: missing or extra arguments, the wrong typed array,
+ * input arrays of different lengths, non-finite scalars, and non-integers or out-of-range values for `i32`/`u32`.
+ *
+ * @throws CeleriacError `CELERIAC_KERNEL_INVALID_ARGUMENTS` naming the argument
+ */
+export function resolveKernelArgs(spec: KernelSpec, args: unknown): ResolvedKernelArgs {
+  if (typeof args !== 'object' || args === null) {
+    throw invalid(spec, `args must be an object of arguments; got ${describeValue(args)}.`, {});
+  }
+  const given = args as Record<string, unknown>;
+  assertNoUnknownArgs(spec, given);
+  const values: Record<string, KernelArray | number> = {};
+  let n: number | undefined;
+  let first = '';
+  for (const slot of spec.arrays.filter((a) => !a.output)) {
+    const value = requireArg(spec, given, slot.name);
+    if (!isTypedArrayFor(slot.dtype, value)) {
+      const expected = typedArrayConstructorFor(slot.dtype).name;
+      throw invalid(spec, `argument "${slot.name}" must be a ${expected} (${slot.dtype}[]); got ${describeValue(value)}.`, {
+        argument: slot.name,
+      });
+    }
+    if (n !== undefined && value.length !== n) {
+      throw invalid(
+        spec,
+        `input arrays must have the same length, but "${first}" has ${n} elements and "${slot.name}" has ${value.length}.`,
+        { argument: slot.name, expected: n, actual: value.length },
+      );
+    }
+    if (n === undefined) [n, first] = [value.length, slot.name];
+    values[slot.name] = value;
+  }
+  for (const slot of spec.scalars) {
+    values[slot.name] = checkScalar(spec, slot.name, slot.dtype, requireArg(spec, given, slot.name));
+  }
+  return { values, n: n ?? 0 };
+}
+
+function assertNoUnknownArgs(spec: KernelSpec, given: Record<string, unknown>): void {
+  const outputs = new Set(spec.arrays.filter((a) => a.output).map((a) => a.name));
+  const known = new Set([...spec.scalars, ...spec.arrays].map((slot) => slot.name));
+  for (const name of Object.keys(given)) {
+    if (outputs.has(name)) {
+      throw invalid(spec, `argument "${name}" is an output; the executor allocates it, so leave it out of args.`, {
+        argument: name,
+      });
+    }
+    if (!known.has(name)) {
+      throw invalid(spec, `got unknown argument "${name}"; it takes ${[...known].map((k) => `"${k}"`).join(', ')}.`, {
+        argument: name,
+      });
+    }
+  }
+}
+
+function requireArg(spec: KernelSpec, given: Record<string, unknown>, name: string): unknown {
+  if (given[name] !== undefined) return given[name];
+  throw invalid(spec, `argument "${name}" is missing.`, { argument: name });
+}
+
+function checkScalar(spec: KernelSpec, name: string, dtype: Dtype, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw invalid(spec, `scalar "${name}" (${dtype}) must be a finite number; got ${describeValue(value)}.`, {
+      argument: name,
+    });
+  }
+  if (dtype === 'f32') {
+    // Finite doubles beyond ±3.4e38 become ±Infinity in f32, which the kernel would silently compute with.
+    if (!Number.isFinite(Math.fround(value))) {
+      throw invalid(spec, `scalar "${name}" (f32) is ${value}, outside the f32 range.`, { argument: name });
+    }
+    return value;
+  }
+  const [min, max] = dtype === 'i32' ? i32Range : u32Range;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalid(spec, `scalar "${name}" (${dtype}) must be an integer from ${min} to ${max}; got ${value}.`, {
+      argument: name,
+    });
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  if (Array.isArray(value)) return 'an Array';
+  if (typeof value === 'number') return String(value);
+  return typeof value;
+}
+
+function invalid(spec: KernelSpec, problem: string, details: Record<string, unknown>): CeleriacError {
+  return new CeleriacError(
+    ErrorCode.KernelInvalidArguments,
+    `Kernel "${spec.name}": ${problem} Fix the arguments passed to run().`,
+    { details: { kernel: spec.name, ...details } },
+  );
+}
