@@ -1,4 +1,7 @@
-/** The `celeriac` command line: dispatches to one subcommand and turns its errors into exit codes. */
+/**
+ * The `celeriac` command line: dispatches to one subcommand and turns its errors into exit codes. Commands load
+ * their heavy dependencies (Fastify, BullMQ, the worker) inside `run`, so `--help` and `status` start fast.
+ */
 import { isCeleriacError } from '@celeriac/core';
 import { formatHelp, parseCommandLine, UsageError, type Command } from './internal/command.js';
 import { apiCommand } from './commands/api-command.js';

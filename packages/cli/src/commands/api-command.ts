@@ -1,4 +1,3 @@
-import { createApiServer } from '@celeriac/api';
 import { integerFlag, stringFlag, type Command } from '../internal/command.js';
 import { redisFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 
@@ -14,6 +13,7 @@ export const apiCommand: Command = {
   },
   async run(flags) {
     const { url, prefix } = resolveRedisFlags(flags);
+    const { createApiServer } = await import('@celeriac/api');
     const app = await createApiServer({ connection: url, prefix });
     const port = integerFlag(flags['port'] ?? process.env['PORT'], 'port', 8080, 0);
     await app.listen({ host: stringFlag(flags['host']) ?? '127.0.0.1', port });

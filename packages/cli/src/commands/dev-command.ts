@@ -1,13 +1,7 @@
 import { join, resolve } from 'node:path';
-import { pino } from 'pino';
 import type { TaskDefinition } from '@celeriac/core';
-import { createApiServer } from '@celeriac/api';
-import { createClient } from '@celeriac/client';
-import { createRedisBroker, spawnRedisServer } from '@celeriac/redis';
-import { createWorker } from '@celeriac/worker';
 import { integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { loadTasks } from '../internal/load-tasks.js';
-import { runDemo } from '../demo/run-demo.js';
 
 /**
  * `celeriac dev`: everything on one machine: a Redis (yours, or a private redis-server), a worker and the API,
@@ -41,6 +35,7 @@ export const devCommand: Command = {
     try {
       await printBanner(stack, tasks, prefix);
       if (flags['demo']) {
+        const [{ createClient }, { runDemo }] = await Promise.all([import('@celeriac/client'), import('../demo/run-demo.js')]);
         const client = createClient({ connection: stack.redisUrl, prefix });
         try {
           exitCode = (await runDemo(stack.apiUrl, client)) ? 0 : 1;
@@ -73,6 +68,12 @@ async function startStack(
   prefix: string,
   port: number,
 ): Promise<Stack> {
+  const [{ pino }, { createApiServer }, { spawnRedisServer }, { createWorker }] = await Promise.all([
+    import('pino'),
+    import('@celeriac/api'),
+    import('@celeriac/redis'),
+    import('@celeriac/worker'),
+  ]);
   const givenUrl = stringFlag(flags['redis-url']) ?? process.env['REDIS_URL'];
   const dataDir = resolve(stringFlag(flags['data-dir']) ?? '.celeriac', 'redis');
   const redis = givenUrl ? undefined : await spawnRedisServer({ dataDir, persist: true });
@@ -96,6 +97,7 @@ async function startStack(
 }
 
 async function printBanner(stack: Stack, tasks: readonly TaskDefinition[], prefix: string): Promise<void> {
+  const { createRedisBroker } = await import('@celeriac/redis');
   const broker = createRedisBroker({ connection: stack.redisUrl, prefix });
   const [worker] = await broker.listWorkers().finally(() => broker.close());
   const gpu = worker?.capabilities.gpu;

@@ -1,5 +1,3 @@
-import { pino } from 'pino';
-import { createWorker } from '@celeriac/worker';
 import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { redisFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 import { loadTasks } from '../internal/load-tasks.js';
@@ -23,6 +21,7 @@ export const workerCommand: Command = {
     const { url, prefix } = resolveRedisFlags(flags);
     const queues = stringFlag(flags['queues'])?.split(',').map((q) => q.trim()).filter(Boolean);
     const shutdownTimeout = stringFlag(flags['shutdown-timeout']);
+    const [{ pino }, { createWorker }] = await Promise.all([import('pino'), import('@celeriac/worker')]);
     const worker = createWorker({
       tasks: await loadTasks(tasksPath),
       connection: url,
