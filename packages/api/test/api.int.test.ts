@@ -157,6 +157,11 @@ describe('HTTP API', () => {
     expect(ui.headers['content-type']).toContain('text/html');
   });
 
+  it('refuses bad options, naming the field', async () => {
+    await expect(createApiServer({ bodyLimitBytes: 10, logger: false })).rejects.toThrow('api.bodyLimitBytes');
+    await expect(createApiServer({ redisTimeout: 'fast' as '1s', logger: false })).rejects.toThrow('api.redisTimeout');
+  });
+
   it('works over a real socket', async () => {
     const app = await startApi();
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
