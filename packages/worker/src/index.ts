@@ -15,3 +15,4 @@
  */
 export { createWorker, type Worker } from './create-worker.js';
 export { resolveWorkerOptions, type WorkerOptions, type ResolvedWorkerOptions } from './worker-options.js';
+export { loadTaskModule } from './load-task-module.js';

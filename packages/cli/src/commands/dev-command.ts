@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { TaskDefinition } from '@celeriac/core';
 import { integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
-import { loadTasks } from '../internal/load-tasks.js';
 
 /**
  * `celeriac dev`: everything on one machine: a Redis (yours, or a private redis-server), a worker and the API,
@@ -26,7 +25,9 @@ export const devCommand: Command = {
     if (flags['exit'] && !flags['demo']) throw new UsageError('--exit only makes sense with --demo');
     const tasksPath = stringFlag(flags['tasks']);
     if (flags['demo'] && tasksPath) throw new UsageError('--demo runs the example tasks; leave out --tasks');
-    const tasks: readonly TaskDefinition[] = tasksPath ? await loadTasks(tasksPath) : (await import('@celeriac/examples')).exampleTasks;
+    const tasks: readonly TaskDefinition[] = tasksPath
+      ? await (await import('@celeriac/worker')).loadTaskModule(tasksPath)
+      : (await import('@celeriac/examples')).exampleTasks;
     const port = integerFlag(flags['port'] ?? process.env['PORT'], 'port', 8080, 0);
     const prefix = stringFlag(flags['prefix']) ?? 'celeriac';
 

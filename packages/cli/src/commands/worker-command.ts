@@ -1,6 +1,5 @@
 import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { redisFlags, resolveRedisFlags } from '../internal/connection-flags.js';
-import { loadTasks } from '../internal/load-tasks.js';
 
 /** `celeriac worker --tasks <module>`: runs a worker until SIGTERM/SIGINT. */
 export const workerCommand: Command = {
@@ -21,9 +20,9 @@ export const workerCommand: Command = {
     const { url, prefix } = resolveRedisFlags(flags);
     const queues = stringFlag(flags['queues'])?.split(',').map((q) => q.trim()).filter(Boolean);
     const shutdownTimeout = stringFlag(flags['shutdown-timeout']);
-    const [{ pino }, { createWorker }] = await Promise.all([import('pino'), import('@celeriac/worker')]);
+    const [{ pino }, { createWorker, loadTaskModule }] = await Promise.all([import('pino'), import('@celeriac/worker')]);
     const worker = createWorker({
-      tasks: await loadTasks(tasksPath),
+      tasks: await loadTaskModule(tasksPath),
       connection: url,
       prefix,
       logger: pino({ name: 'celeriac-worker', level: stringFlag(flags['log-level']) ?? 'info' }),

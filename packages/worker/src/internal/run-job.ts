@@ -2,13 +2,12 @@ import {
   CeleriacError,
   ErrorCode,
   decodeJobEnvelope,
-  formatValidationIssues,
-  toValidationIssues,
   type GpuRunner,
   type TaskContext,
   type TaskDefinition,
 } from '@celeriac/core';
 import type { ReceivedJob } from '@celeriac/broker';
+import { executeTask } from './execute-task.js';
 
 /** What running a job needs from the worker. */
 export interface RunJobDependencies {
@@ -18,8 +17,8 @@ export interface RunJobDependencies {
 }
 
 /**
- * Runs one job: decodes its envelope, validates the input, calls the handler and validates its output.
- * Everything that no retry can fix (unknown task, corrupt data, invalid input or output) fails non-retryably.
+ * Runs one job: finds its task, decodes its envelope, then {@link executeTask}. Everything that no retry can fix
+ * (unknown task, corrupt data, invalid input or output) fails non-retryably.
  */
 export async function runJob(job: ReceivedJob, signal: AbortSignal, deps: RunJobDependencies): Promise<unknown> {
   const task = deps.tasks.get(job.task);
@@ -32,27 +31,7 @@ export async function runJob(job: ReceivedJob, signal: AbortSignal, deps: RunJob
     );
   }
   const envelope = decodeJobEnvelope(job.data, job.id);
-  const input = task.input.safeParse(envelope.input);
-  if (!input.success) {
-    const issues = toValidationIssues(input.error, 'input');
-    throw new CeleriacError(
-      ErrorCode.InvalidInput,
-      `Job "${job.id}" has invalid input for task "${task.name}": ${formatValidationIssues(issues)}.`,
-      { details: { issues } },
-    );
-  }
-  const output = await task.handler(input.data, createTaskContext(job, task, signal, deps));
-  const parsed = task.output.safeParse(output);
-  if (!parsed.success) {
-    const issues = toValidationIssues(parsed.error, 'output');
-    throw new CeleriacError(
-      ErrorCode.InvalidOutput,
-      `Task "${task.name}" returned an output its schema rejects: ${formatValidationIssues(issues)}. ` +
-        'Fix the handler or the output schema.',
-      { details: { issues } },
-    );
-  }
-  return parsed.data;
+  return executeTask(task, envelope.input, createTaskContext(job, task, signal, deps));
 }
 
 function createTaskContext(
