@@ -19,8 +19,8 @@ import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisB
 import { ConnectionRole, createConnection } from './internal/create-connection.js';
 import { createConsumer } from './internal/create-consumer.js';
 import { metaKeys, type MetaKeys } from './internal/keys.js';
-import { parseFailedReason, toJobOutcome, toJobRecord, toJobState } from './internal/to-job-record.js';
-import { withTimeout } from './internal/with-timeout.js';
+import { parseFailedReason, toFreshJobRecord, toJobOutcome, toJobRecord, toJobState } from './internal/to-job-record.js';
+import { OperationDeadlines } from './internal/operation-deadlines.js';
 
 /**
  * The Redis implementation of the celeriac {@link Broker}, on BullMQ. One instance shares a command connection
@@ -43,14 +43,25 @@ class RedisBroker implements Broker {
   private readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
   private readonly queueEvents = new Map<string, Promise<QueueEvents>>();
-  private readonly registeredQueues = new Set<string>();
+  private readonly registeredQueues = new Map<string, Promise<void>>();
+  /** Queues whose registration has completed: checked synchronously, so enqueue skips an await. */
+  private readonly knownQueues = new Set<string>();
   private readonly ownedConnections = new Set<Redis>();
   private readonly consumers = new Set<Consumer>();
   private firstConnect: Promise<void> | undefined;
+  private readonly deadlines = new OperationDeadlines();
+  /** BullMQ options every job gets; built once, since enqueue is the hot path. */
+  private readonly jobDefaults;
 
   constructor(private readonly options: ResolvedRedisBrokerOptions) {
     this.prefix = options.keyPrefix;
     this.keys = metaKeys(options.keyPrefix);
+    const { retention } = options;
+    this.jobDefaults = Object.freeze({
+      attempts: 1,
+      removeOnComplete: { age: Math.ceil(retention.succeededAgeMs / 1000), count: retention.succeededCount },
+      removeOnFail: { age: Math.ceil(retention.failedAgeMs / 1000) },
+    });
     this.connection = this.openConnection(ConnectionRole.Command);
     // ioredis reports connection errors as events; without a listener Node would print them as unhandled.
     // Failures still reach callers through the commands that fail.
@@ -63,20 +74,17 @@ class RedisBroker implements Broker {
 
   async enqueue(request: EnqueueRequest): Promise<JobRecord> {
     return this.run('enqueue', async () => {
-      await this.registerQueue(request.queue);
-      const { retention } = this.options;
+      if (!this.knownQueues.has(request.queue)) await this.registerQueue(request.queue);
       const job = await this.queue(request.queue).add(request.task, request.envelope, {
+        ...this.jobDefaults,
         jobId: request.jobId ?? randomUUID(),
-        attempts: 1,
         ...(request.delayMs ? { delay: request.delayMs } : {}),
         ...(request.priority ? { priority: request.priority } : {}),
-        removeOnComplete: { age: Math.ceil(retention.succeededAgeMs / 1000), count: retention.succeededCount },
-        removeOnFail: { age: Math.ceil(retention.failedAgeMs / 1000) },
       });
       const id = String(job.id);
       // A generated id is new, so the state follows from the options and costs no round trip. A caller's jobId may
       // name an existing job, which `add` leaves untouched (and whose state may be anything by now): read it back.
-      if (request.jobId === undefined) return toJobRecord(job, request.delayMs ? JobState.Scheduled : JobState.Queued);
+      if (request.jobId === undefined) return toFreshJobRecord(request, id, job.timestamp);
       return (await this.readJob(this.queue(request.queue), id))?.record ?? this.notFound(id);
     });
   }
@@ -231,10 +239,8 @@ class RedisBroker implements Broker {
    * fail fast while Redis is down), which means a call made before the first connect completes must wait for it.
    */
   private run<T>(operation: string, work: () => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
-    return withTimeout(operation, timeoutMs, async () => {
-      if (this.firstConnect) await this.firstConnect;
-      return work();
-    });
+    const firstConnect = this.firstConnect;
+    return this.deadlines.run(operation, timeoutMs, firstConnect ? () => firstConnect.then(work) : work);
   }
 
   private openConnection(role: ConnectionRole): Redis {
@@ -254,10 +260,22 @@ class RedisBroker implements Broker {
     return queue;
   }
 
-  private async registerQueue(name: string): Promise<void> {
-    if (this.registeredQueues.has(name)) return;
-    await this.connection.sadd(this.keys.queues, name);
-    this.registeredQueues.add(name);
+  /** Adds a queue to the known-queues set once per process; concurrent first calls share one SADD. */
+  private registerQueue(name: string): Promise<void> {
+    let registered = this.registeredQueues.get(name);
+    if (!registered) {
+      registered = this.connection.sadd(this.keys.queues, name).then(
+        () => {
+          this.knownQueues.add(name);
+        },
+        (error: unknown) => {
+          this.registeredQueues.delete(name); // try again on the next enqueue
+          throw error;
+        },
+      );
+      this.registeredQueues.set(name, registered);
+    }
+    return registered;
   }
 
   /** Finds which queue holds a job: one EXISTS per known queue, in a single round trip. */

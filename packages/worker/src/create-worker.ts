@@ -10,10 +10,10 @@ import {
   type TaskDefinition,
   type WorkerInfo,
 } from '@celeriac/core';
-import type { Broker, Consumer } from '@celeriac/broker';
+import type { Broker, Consumer, ReceivedJob } from '@celeriac/broker';
 import { createRedisBroker } from '@celeriac/redis';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
-import { runJob } from './internal/run-job.js';
+import { runJob, type RunJobDependencies } from './internal/run-job.js';
 
 /** The GPU executor as the worker uses it; `@celeriac/gpu` is imported only when a task needs a GPU. */
 type GpuExecutor = GpuRunner & { describe(): Promise<GpuCapability>; close(): Promise<void> };
@@ -64,6 +64,7 @@ class CeleriacWorker implements Worker {
   private gpuExecutor: Promise<GpuExecutor> | undefined;
   private gpuCapability: GpuCapability | undefined;
   private closing: Promise<void> | undefined;
+  private readonly deps: RunJobDependencies;
   // Promise.withResolvers would do, but Node 20 lacks it.
   private markClosed: () => void = () => {};
   private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -74,6 +75,7 @@ class CeleriacWorker implements Worker {
       options.broker ??
       createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix }));
     this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
+    this.deps = { tasks: this.tasks, gpu: () => this.gpuRunner() };
   }
 
   async start(): Promise<void> {
@@ -82,23 +84,10 @@ class CeleriacWorker implements Worker {
     await this.beat();
     this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
-    const deps = { tasks: this.tasks, gpu: () => this.gpuRunner() };
-    this.consumer = await this.broker.consume(
-      async (job, signal) => {
-        const startedAtMs = Date.now();
-        try {
-          const result = await runJob(job, signal, deps);
-          this.log.debug({ jobId: job.id, task: job.task, durationMs: Date.now() - startedAtMs }, 'job succeeded');
-          return result;
-        } catch (error) {
-          // Log the failure's code and message, never the job's payload.
-          const { code, message } = serializeError(error);
-          this.log.warn({ jobId: job.id, task: job.task, code, durationMs: Date.now() - startedAtMs }, message);
-          throw error;
-        }
-      },
-      { queues: this.options.queues, concurrency: this.options.concurrency },
-    );
+    this.consumer = await this.broker.consume((job) => this.process(job), {
+      queues: this.options.queues,
+      concurrency: this.options.concurrency,
+    });
     this.log.info(
       { queues: this.options.queues, concurrency: this.options.concurrency, tasks: [...this.tasks.keys()] },
       'worker started',
@@ -135,6 +124,23 @@ class CeleriacWorker implements Worker {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
     };
+  }
+
+  /** Runs one job and logs its outcome: the code and message of a failure, never the job's payload. */
+  private async process(job: ReceivedJob): Promise<unknown> {
+    const startedAtMs = Date.now();
+    try {
+      const result = await runJob(job, this.deps);
+      // Guarded: building the log object for every job costs throughput even when debug logging is off.
+      if (this.log.isLevelEnabled('debug')) {
+        this.log.debug({ jobId: job.id, task: job.task, durationMs: Date.now() - startedAtMs }, 'job succeeded');
+      }
+      return result;
+    } catch (error) {
+      const { code, message } = serializeError(error);
+      this.log.warn({ jobId: job.id, task: job.task, code, durationMs: Date.now() - startedAtMs }, message);
+      throw error;
+    }
   }
 
   private async shutdown(): Promise<void> {

@@ -18,19 +18,25 @@ export const envelopeVersion = 1;
 export const jobEnvelopeSchema = z.object({
   v: z.literal(envelopeVersion),
   input: z.unknown(),
-  meta: z.object({
-    task: z.string().min(1),
-    enqueuedAtMs: z.number().int().nonnegative(),
-    source: z.enum([JobSource.Sdk, JobSource.Http, JobSource.Cli]),
-  }),
+  // The task name and the enqueue time are the BullMQ job's own name and timestamp; the envelope does not repeat them.
+  meta: z.object({ source: z.enum(JobSource) }),
 });
 
 /** A job's data as stored in Redis. */
 export type JobEnvelope = z.output<typeof jobEnvelopeSchema>;
 
 /** Wraps a task input in a fresh envelope. */
-export function createJobEnvelope(task: string, input: unknown, source: JobSource): JobEnvelope {
-  return { v: envelopeVersion, input, meta: { task, enqueuedAtMs: Date.now(), source } };
+export function createJobEnvelope(input: unknown, source: JobSource): JobEnvelope {
+  return { v: envelopeVersion, input, meta: { source } };
+}
+
+const sources: ReadonlySet<unknown> = new Set(Object.values(JobSource));
+
+/** The cheap structural check that passes every well-formed envelope; zod runs only to explain a bad one. */
+function isJobEnvelope(data: unknown): data is JobEnvelope {
+  if (typeof data !== 'object' || data === null) return false;
+  const { v, meta } = data as { v?: unknown; meta?: { source?: unknown } };
+  return v === envelopeVersion && 'input' in data && typeof meta === 'object' && meta !== null && sources.has(meta.source);
 }
 
 /**
@@ -40,6 +46,7 @@ export function createJobEnvelope(task: string, input: unknown, source: JobSourc
  * @throws CeleriacError `CELERIAC_JOB_DATA_CORRUPT`
  */
 export function decodeJobEnvelope(data: unknown, jobId: string): JobEnvelope {
+  if (isJobEnvelope(data)) return data;
   const parsed = jobEnvelopeSchema.safeParse(data);
   if (parsed.success) return parsed.data;
   const issues = toValidationIssues(parsed.error, 'job.data');

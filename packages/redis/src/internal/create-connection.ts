@@ -27,7 +27,9 @@ export function createConnection(options: ResolvedRedisBrokerOptions, role: Conn
     // Back off up to 2 s between reconnects: fast recovery after a Redis restart without a busy loop.
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     ...(role === ConnectionRole.Command
-      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs }
+      ? // No ioredis commandTimeout: the broker times whole operations (OperationDeadlines), and a timer per command
+        // costs throughput for nothing.
+        { enableOfflineQueue: false, maxRetriesPerRequest: 1 }
       : { maxRetriesPerRequest: null }),
   };
   const { connection } = options;

@@ -19,7 +19,7 @@ export async function createConsumer(
   processor: JobProcessor,
   options: ConsumeOptions,
 ): Promise<Consumer> {
-  const inFlight = new Set<AbortController>();
+  const inFlight = new Set<ConsumedJob>();
   const connections: Redis[] = [];
   const workers = options.queues.map((queue) => {
     const connection = context.openConnection();
@@ -40,7 +40,7 @@ export async function createConsumer(
       if (timedOut) {
         // Past the deadline: tell handlers to stop, then close without waiting. Their jobs' locks lapse and BullMQ's
         // stall check hands them to another worker.
-        for (const controller of inFlight) controller.abort(new Error('worker shutdown deadline passed'));
+        for (const job of inFlight) job.abort(new Error('worker shutdown deadline passed'));
         await Promise.all(workers.map((worker) => worker.close(true)));
       }
       await Promise.all(connections.map((connection) => connection.quit().catch(() => connection.disconnect())));
@@ -48,27 +48,49 @@ export async function createConsumer(
   };
 }
 
-async function runJob(job: Job, processor: JobProcessor, inFlight: Set<AbortController>): Promise<unknown> {
-  const controller = new AbortController();
-  inFlight.add(controller);
-  const received: ReceivedJob = {
-    id: String(job.id),
-    queue: job.queueName,
-    task: job.name,
-    data: job.data,
-    attemptsMade: job.attemptsMade,
-    log: async (line) => {
-      await job.log(line);
-    },
-  };
+/** A BullMQ job as the processor sees it, with its abort signal made on first read. */
+class ConsumedJob implements ReceivedJob {
+  readonly id: string;
+  readonly queue: string;
+  readonly task: string;
+  readonly data: unknown;
+  readonly attemptsMade: number;
+  private controller: AbortController | undefined;
+
+  constructor(private readonly job: Job) {
+    this.id = String(job.id);
+    this.queue = job.queueName;
+    this.task = job.name;
+    this.data = job.data;
+    this.attemptsMade = job.attemptsMade;
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal if anyone holds it; a handler that never read it cannot react anyway. */
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
+
+  async log(line: string): Promise<void> {
+    await this.job.log(line);
+  }
+}
+
+async function runJob(job: Job, processor: JobProcessor, inFlight: Set<ConsumedJob>): Promise<unknown> {
+  const consumed = new ConsumedJob(job);
+  inFlight.add(consumed);
   try {
-    return await processor(received, controller.signal);
+    return await processor(consumed);
   } catch (error) {
     const serialized = JSON.stringify(serializeError(error));
     // UnrecoverableError makes BullMQ fail the job now instead of spending its remaining attempts.
     throw isCeleriacError(error) && !error.retryable ? new UnrecoverableError(serialized) : new Error(serialized);
   } finally {
-    inFlight.delete(controller);
+    inFlight.delete(consumed);
   }
 }
 

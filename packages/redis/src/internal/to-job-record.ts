@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { JobOutcome } from '@celeriac/broker';
+import type { EnqueueRequest, JobOutcome } from '@celeriac/broker';
 import {
   ErrorCode,
   JobState,
@@ -95,4 +95,24 @@ export function toJobOutcome(source: {
     ...(state === JobState.Succeeded ? { result } : {}),
     ...(error === undefined ? {} : { error }),
   };
+}
+
+/**
+ * The record of a job this process has just created, built from the request without reading anything back: its
+ * state follows from its delay, and its envelope needs no validation because it was made here.
+ */
+export function toFreshJobRecord(request: EnqueueRequest, id: string, timestampMs: number): JobRecord {
+  const createdAt = new Date(timestampMs).toISOString();
+  const record: JobRecord = {
+    id,
+    task: request.task,
+    queue: request.queue,
+    state: request.delayMs ? JobState.Scheduled : JobState.Queued,
+    input: request.envelope.input,
+    attempts: { made: 0, max: 1 },
+    priority: request.priority ?? 0,
+    createdAt,
+  };
+  if (request.delayMs) record.runAt = new Date(timestampMs + request.delayMs).toISOString();
+  return record;
 }

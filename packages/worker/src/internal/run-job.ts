@@ -20,7 +20,7 @@ export interface RunJobDependencies {
  * Runs one job: finds its task, decodes its envelope, then {@link executeTask}. Everything that no retry can fix
  * (unknown task, corrupt data, invalid input or output) fails non-retryably.
  */
-export async function runJob(job: ReceivedJob, signal: AbortSignal, deps: RunJobDependencies): Promise<unknown> {
+export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promise<unknown> {
   const task = deps.tasks.get(job.task);
   if (!task) {
     throw new CeleriacError(
@@ -31,31 +31,44 @@ export async function runJob(job: ReceivedJob, signal: AbortSignal, deps: RunJob
     );
   }
   const envelope = decodeJobEnvelope(job.data, job.id);
-  return executeTask(task, envelope.input, createTaskContext(job, task, signal, deps));
+  return executeTask(task, envelope.input, new JobTaskContext(job, task, deps));
 }
 
-function createTaskContext(
-  job: ReceivedJob,
-  task: TaskDefinition,
-  signal: AbortSignal,
-  deps: RunJobDependencies,
-): TaskContext {
-  const usesGpu = (task.resources.gpu ?? 0) > 0;
-  return {
-    jobId: job.id,
-    taskName: task.name,
-    attempt: job.attemptsMade + 1,
-    signal,
-    log: (line) => job.log(line),
-    get gpu(): GpuRunner {
-      if (!usesGpu) {
-        throw new CeleriacError(
-          ErrorCode.GpuUnavailable,
-          `Task "${task.name}" used ctx.gpu without declaring it. Add resources: { gpu: 1 } to its definition.`,
-          { details: { task: task.name } },
-        );
-      }
-      return deps.gpu();
-    },
-  };
+/**
+ * The {@link TaskContext} of one job. A class rather than an object literal: its getters live on the prototype, so
+ * building one per job is cheap, and `signal` is only created if the handler reads it.
+ */
+class JobTaskContext implements TaskContext {
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly attempt: number;
+
+  constructor(
+    private readonly job: ReceivedJob,
+    private readonly task: TaskDefinition,
+    private readonly deps: RunJobDependencies,
+  ) {
+    this.jobId = job.id;
+    this.taskName = task.name;
+    this.attempt = job.attemptsMade + 1;
+  }
+
+  get signal(): AbortSignal {
+    return this.job.signal;
+  }
+
+  log(line: string): Promise<void> {
+    return this.job.log(line);
+  }
+
+  get gpu(): GpuRunner {
+    if ((this.task.resources.gpu ?? 0) <= 0) {
+      throw new CeleriacError(
+        ErrorCode.GpuUnavailable,
+        `Task "${this.task.name}" used ctx.gpu without declaring it. Add resources: { gpu: 1 } to its definition.`,
+        { details: { task: this.task.name } },
+      );
+    }
+    return this.deps.gpu();
+  }
 }
