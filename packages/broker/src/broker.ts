@@ -47,6 +47,8 @@ export interface ReceivedJob {
   readonly signal: AbortSignal;
   /** Appends a line to the job's log. */
   log(line: string): Promise<void>;
+  /** Records the job's latest progress value (and emits it as an event). */
+  progress(value: number | Readonly<Record<string, unknown>>): Promise<void>;
 }
 
 /**

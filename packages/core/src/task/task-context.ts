@@ -31,6 +31,11 @@ export interface TaskContext {
   /** Appends a line to the job's log. */
   log(line: string): Promise<void>;
   /**
+   * Reports progress: a number (e.g. percent done) or a small JSON object (`{ rows: 120, of: 900 }`). The latest
+   * value is on the job (`job.progress`, `GET /v1/jobs/:id`), and each report is an event clients can follow.
+   */
+  progress(value: number | Readonly<Record<string, unknown>>): Promise<void>;
+  /**
    * The worker's GPU. Only tasks that declare `resources: { gpu }` may use it; for others, and on workers without
    * an adapter, calling it fails with `CELERIAC_GPU_UNAVAILABLE`.
    */

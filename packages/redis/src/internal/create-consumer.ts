@@ -78,6 +78,10 @@ class ConsumedJob implements ReceivedJob {
   async log(line: string): Promise<void> {
     await this.job.log(line);
   }
+
+  async progress(value: number | Readonly<Record<string, unknown>>): Promise<void> {
+    await this.job.updateProgress(value as number | object);
+  }
 }
 
 async function runJob(job: Job, processor: JobProcessor, inFlight: Set<ConsumedJob>): Promise<unknown> {

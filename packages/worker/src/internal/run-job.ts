@@ -61,6 +61,10 @@ class JobTaskContext implements TaskContext {
     return this.job.log(line);
   }
 
+  progress(value: number | Readonly<Record<string, unknown>>): Promise<void> {
+    return this.job.progress(value);
+  }
+
   get gpu(): GpuRunner {
     if ((this.task.resources.gpu ?? 0) <= 0) {
       throw new CeleriacError(
