@@ -8,8 +8,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // `*.test-d.ts` files are the type tests. The tsconfig covers every test file, so a type error anywhere in a
-    // test fails the run too (vitest reports it as a source error).
+    // `*.test-d.ts` files are the type tests. vitest does not report type errors in ordinary test files, so
+    // `npm run lint` also runs `tsc -p tsconfig.typecheck.json` over every test file.
     typecheck: {
       enabled: true,
       include: ['packages/*/test/**/*.test-d.ts'],

@@ -14,6 +14,13 @@ export interface EnqueueRequest {
   readonly delayMs?: number;
   /** 0 (default, first) up to 2,097,152; a lower number runs sooner, as in BullMQ. */
   readonly priority?: number;
+  /** Total attempts, the first included. Default 1. The backoff between them is in `envelope.meta.retry`. */
+  readonly attempts?: number;
+  /**
+   * While a job with this id is live (not finished) and `ttlMs` has not passed, enqueueing another with the same
+   * id returns the first instead of creating a second.
+   */
+  readonly dedupe?: { readonly id: string; readonly ttlMs: number };
 }
 
 /**

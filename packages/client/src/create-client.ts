@@ -3,7 +3,6 @@ import {
   CeleriacError,
   ErrorCode,
   JobSource,
-  createJobEnvelope,
   formatValidationIssues,
   nameSchema,
   omitUndefined,
@@ -14,10 +13,12 @@ import {
   type TaskInput,
   type TaskOutput,
 } from '@celeriac/core';
-import type { Broker, EnqueueRequest } from '@celeriac/broker';
+import type { Broker } from '@celeriac/broker';
 import { createRedisBroker, type RedisConnectionOptions } from '@celeriac/redis';
 import { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions } from './enqueue-options.js';
 import { createJobHandle, type JobHandle } from './job-handle.js';
+import { buildEnqueueRequest, unpublishedTaskDefaults, type TaskDefaults } from './build-enqueue-request.js';
+import { createCatalogueCache } from './catalogue-cache.js';
 
 /** What you pass to {@link createClient}. */
 export interface ClientOptions {
@@ -43,8 +44,9 @@ export interface Client {
     options?: EnqueueOptions,
   ): Promise<JobHandle<TaskOutput<Task>>>;
   /**
-   * Enqueues a task by name, for tasks whose code this app does not import. The worker validates the input.
-   * Without `options.queue` the job goes to queue `default`.
+   * Enqueues a task by name, for tasks whose code this app does not import. The worker validates the input. The
+   * task's queue and policies come from the catalogue its workers published; a task no worker has published yet
+   * goes to queue `default` with one attempt.
    */
   enqueueByName(task: string, input: unknown, options?: EnqueueOptions): Promise<JobHandle>;
   /** A handle for an existing job id (no round trip). */
@@ -90,17 +92,11 @@ export function createClient(options: ClientOptions = {}): Client {
     resolved.broker ??
     createRedisBroker(omitUndefined({ connection: resolved.connection, prefix: resolved.prefix }));
 
-  const submit = async (task: string, defaultQueue: string, input: unknown, options?: EnqueueOptions) => {
+  const catalogue = createCatalogueCache(broker);
+  const submit = async (task: string, defaults: TaskDefaults, input: unknown, options?: EnqueueOptions) => {
     // Most calls pass no options; skipping their validation then is measurable at high enqueue rates.
-    const { delay, priority, jobId, queue } = options === undefined ? noOptions : resolveEnqueueOptions(options);
-    const request: EnqueueRequest = {
-      queue: queue ?? defaultQueue,
-      task,
-      envelope: createJobEnvelope(input, resolved.source),
-      ...(jobId === undefined ? {} : { jobId }),
-      ...(delay === undefined ? {} : { delayMs: delay }),
-      ...(priority === undefined ? {} : { priority }),
-    };
+    const resolvedOptions = options === undefined ? noOptions : resolveEnqueueOptions(options);
+    const request = buildEnqueueRequest(task, defaults, input, resolvedOptions, resolved.source);
     return createJobHandle(broker, (await broker.enqueue(request)).id);
   };
 
@@ -116,11 +112,11 @@ export function createClient(options: ClientOptions = {}): Client {
         );
       }
       // The raw input is stored, not the parsed one: the worker parses again, and transforms must run once.
-      return submit(task.name, task.queue, input, options) as Promise<JobHandle<TaskOutput<typeof task>>>;
+      return submit(task.name, task, input, options) as Promise<JobHandle<TaskOutput<typeof task>>>;
     },
     async enqueueByName(task, input, options) {
       resolveOptions(nameSchema, task, 'task.name');
-      return submit(task, 'default', input, options);
+      return submit(task, (await catalogue.get(task)) ?? unpublishedTaskDefaults, input, options);
     },
     job: (id) => createJobHandle(broker, id),
     getJob: (id) => createJobHandle(broker, id).record(),

@@ -28,7 +28,7 @@ export {
   type CeleriacErrorOptions,
   type SerializedError,
 } from './errors/celeriac-error.js';
-export { TaskFailure, type TaskFailureOptions } from './errors/task-failure.js';
+export { TaskFailure, type TaskFailureOptions, type RetryableFailureOptions } from './errors/task-failure.js';
 export {
   resolveOptions,
   toValidationIssues,
@@ -45,11 +45,22 @@ export {
   createJobEnvelope,
   decodeJobEnvelope,
   type JobEnvelope,
+  type JobMeta,
 } from './job/job-envelope.js';
 export { jobRecordSchema, serializedErrorSchema, type JobRecord } from './job/job-record.js';
 export {
+  Backoff,
+  retryPolicySchema,
+  computeBackoffMs,
+  isRetriedByPolicy,
+  type RetryPolicy,
+  type RetryPolicyOptions,
+} from './task/retry-policy.js';
+export {
   defineTask,
   nameSchema,
+  Isolation,
+  type TimeLimitOptions,
   type TaskDefinition,
   type TaskOptions,
   type TaskHandler,

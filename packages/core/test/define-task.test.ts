@@ -23,7 +23,17 @@ describe('defineTask', () => {
   it('returns a frozen definition that keeps the schemas and handler, with defaults filled in', () => {
     const task = defineTask({ name: 'math.add', input, output, handler: add });
 
-    expect(task).toEqual({ name: 'math.add', input, output, queue: 'default', resources: {}, handler: add });
+    expect(task).toEqual({
+      name: 'math.add',
+      input,
+      output,
+      queue: 'default',
+      resources: {},
+      retry: { attempts: 1, backoff: 'exponential', delayMs: 1_000, maxDelayMs: 600_000, jitter: 0.2 },
+      limits: {},
+      isolation: 'sandbox',
+      handler: add,
+    });
     expect(task.input).toBe(input);
     expect(task.handler).toBe(add);
     expect(Object.isFrozen(task)).toBe(true);

@@ -13,14 +13,14 @@ function corrupt(jobId: string, paths: string[]) {
 
 describe('createJobEnvelope and decodeJobEnvelope', () => {
   it('round-trip through JSON, as job data does through Redis', () => {
-    const envelope = createJobEnvelope({ x: 1, y: 2 }, JobSource.Sdk);
+    const envelope = createJobEnvelope({ x: 1, y: 2 }, { source: JobSource.Sdk });
 
     expect(envelope).toEqual({ v: envelopeVersion, input: { x: 1, y: 2 }, meta: { source: 'sdk' } });
     expect(decodeJobEnvelope(JSON.parse(JSON.stringify(envelope)), 'job-1')).toEqual(envelope);
   });
 
   it('leaves the input alone: the task schema, not the envelope, validates it', () => {
-    const envelope = createJobEnvelope(['any', { shape: null }], JobSource.Http);
+    const envelope = createJobEnvelope(['any', { shape: null }], { source: JobSource.Http });
 
     expect(decodeJobEnvelope(envelope, 'job-2').input).toEqual(['any', { shape: null }]);
   });

@@ -17,9 +17,16 @@ import {
 import type { Broker, CancelOutcome, ConsumeOptions, Consumer, EnqueueRequest, JobOutcome, JobProcessor } from '@celeriac/broker';
 import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
 import { ConnectionRole, createConnection } from './internal/create-connection.js';
-import { createConsumer } from './internal/create-consumer.js';
+import { celeriacBackoff, createConsumer } from './internal/create-consumer.js';
 import { metaKeys, type MetaKeys } from './internal/keys.js';
-import { parseFailedReason, toFreshJobRecord, toJobOutcome, toJobRecord, toJobState } from './internal/to-job-record.js';
+import {
+  parseFailedReason,
+  refineState,
+  toFreshJobRecord,
+  toJobOutcome,
+  toJobRecord,
+  toJobState,
+} from './internal/to-job-record.js';
 import { OperationDeadlines } from './internal/operation-deadlines.js';
 
 /**
@@ -75,16 +82,22 @@ class RedisBroker implements Broker {
   async enqueue(request: EnqueueRequest): Promise<JobRecord> {
     return this.run('enqueue', async () => {
       if (!this.knownQueues.has(request.queue)) await this.registerQueue(request.queue);
+      const jobId = request.jobId ?? randomUUID();
       const job = await this.queue(request.queue).add(request.task, request.envelope, {
         ...this.jobDefaults,
-        jobId: request.jobId ?? randomUUID(),
+        jobId,
         ...(request.delayMs ? { delay: request.delayMs } : {}),
         ...(request.priority ? { priority: request.priority } : {}),
+        ...(request.attempts && request.attempts > 1
+          ? { attempts: request.attempts, backoff: { type: celeriacBackoff } }
+          : {}),
+        ...(request.dedupe ? { deduplication: { id: request.dedupe.id, ttl: request.dedupe.ttlMs } } : {}),
       });
       const id = String(job.id);
-      // A generated id is new, so the state follows from the options and costs no round trip. A caller's jobId may
-      // name an existing job, which `add` leaves untouched (and whose state may be anything by now): read it back.
-      if (request.jobId === undefined) return toFreshJobRecord(request, id, job.timestamp);
+      // A generated id is new, so the state follows from the options and costs no round trip. A caller's jobId or
+      // dedupe id may name an existing job, which `add` leaves untouched (and whose state may be anything by now).
+      // (BullMQ answers a deduplicated add with the id of the job that holds the dedupe key.)
+      if (request.jobId === undefined && id === jobId) return toFreshJobRecord(request, id, job.timestamp);
       return (await this.readJob(this.queue(request.queue), id))?.record ?? this.notFound(id);
     });
   }
@@ -324,14 +337,18 @@ class RedisBroker implements Broker {
       'returnvalue',
       'failedReason',
     );
-    const state = task === null ? undefined : toJobState(bullState, Number(attemptsMade ?? 0));
-    if (task === null || state === undefined) return undefined;
+    const bull = task === null ? undefined : toJobState(bullState, Number(attemptsMade ?? 0));
+    if (task === null || bull === undefined) return undefined;
+    const error = failedReason ? parseFailedReason(failedReason) : undefined;
+    // The expiry lives in the job's data, which this read skips on purpose; a waiting job past its expiry is
+    // reported by getJob, and reaches a terminal state here once a worker discards it.
+    const state = refineState(bull, error?.code, undefined);
     return toJobOutcome({
       id,
       task,
       state,
       ...(state === JobState.Succeeded && returnvalue !== null ? { result: JSON.parse(returnvalue) as unknown } : {}),
-      ...(failedReason ? { error: parseFailedReason(failedReason) } : {}),
+      ...(error ? { error } : {}),
     });
   }
 

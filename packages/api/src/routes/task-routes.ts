@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CeleriacError, ErrorCode, catalogueEntrySchema, isCeleriacError, omitUndefined } from '@celeriac/core';
-import { resolveEnqueueOptions, type Client, type ResolvedEnqueueOptions } from '@celeriac/client';
+import type { Client, EnqueueOptions } from '@celeriac/client';
 import type { CatalogueValidator } from '../internal/catalogue-validator.js';
 import {
   errorResponses,
@@ -61,21 +61,25 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
     },
     async (request, reply) => {
       const entry = await catalogue.get(request.params.name);
-      const options = toEnqueueOptions(request.query);
       catalogue.assertValidInput(entry, request.body);
-      const handle = await client.enqueueByName(entry.name, request.body, omitUndefined({ ...options, queue: options.queue ?? entry.queue }));
+      const handle = await asRequestError(client.enqueueByName(entry.name, request.body, toEnqueueOptions(request.query)));
       const state = await handle.state();
       return reply.status(201).header('location', `/v1/jobs/${encodeURIComponent(handle.id)}`).send({ id: handle.id, state });
     },
   );
 };
 
-/** Query-string options → enqueue options; a bad one is the caller's mistake (400), not a server fault. */
-function toEnqueueOptions(query: z.output<typeof submitQuerySchema>): ResolvedEnqueueOptions {
+/** Query-string options → enqueue options. Durations arrive as text: digits are milliseconds, `30s` has a unit. */
+function toEnqueueOptions(query: z.output<typeof submitQuerySchema>): EnqueueOptions {
   const { delay, ...rest } = query;
-  const withDelay = delay === undefined ? rest : { ...rest, delay: /^\d+$/.test(delay) ? Number(delay) : delay };
+  const options = omitUndefined(rest);
+  return (delay === undefined ? options : { ...options, delay: /^\d+$/.test(delay) ? Number(delay) : delay }) as EnqueueOptions;
+}
+
+/** Bad per-call options are the caller's mistake (400), not a fault of the server (500). */
+async function asRequestError<T>(work: Promise<T>): Promise<T> {
   try {
-    return resolveEnqueueOptions(withDelay as Parameters<typeof resolveEnqueueOptions>[0]);
+    return await work;
   } catch (error) {
     if (!isCeleriacError(error, ErrorCode.InvalidOptions)) throw error;
     throw new CeleriacError(ErrorCode.InvalidRequest, error.message.replaceAll('enqueue.', 'query.'), {

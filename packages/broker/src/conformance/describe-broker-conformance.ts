@@ -24,7 +24,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
   const request = (overrides: Partial<EnqueueRequest> = {}): EnqueueRequest => ({
     queue: 'default',
     task: 'echo',
-    envelope: createJobEnvelope({ value: 1 }, JobSource.Sdk),
+    envelope: createJobEnvelope({ value: 1 }, { source: JobSource.Sdk }),
     ...overrides,
   });
 
@@ -40,7 +40,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
     it('returns the existing job when the same jobId is enqueued twice', async () => {
       const broker = createBroker();
       const first = await broker.enqueue(request({ jobId: 'same' }));
-      const second = await broker.enqueue(request({ jobId: 'same', envelope: createJobEnvelope(2, JobSource.Sdk) }));
+      const second = await broker.enqueue(request({ jobId: 'same', envelope: createJobEnvelope(2, { source: JobSource.Sdk }) }));
       expect(second.id).toBe(first.id);
       expect(second.input).toEqual({ value: 1 });
     });
@@ -143,6 +143,8 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
         name: task,
         queue: 'default',
         resources: {},
+        retry: { attempts: 1, backoff: 'exponential', delayMs: 1_000, maxDelayMs: 600_000, jitter: 0.2 },
+        limits: {},
         inputSchema: { type: 'object' },
         outputSchema: { type: 'number' },
         publishedAtMs: 1,

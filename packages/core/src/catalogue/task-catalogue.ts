@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { TaskDefinition } from '../task/define-task.js';
+import { Backoff } from '../task/retry-policy.js';
 
 /**
  * A task as a worker publishes it to Redis: name, queue, resources and JSON Schemas. The API serves and validates
@@ -10,6 +11,16 @@ export const catalogueEntrySchema = z.object({
   queue: z.string(),
   description: z.string().optional(),
   resources: z.object({ gpu: z.number().optional() }),
+  /** The task's defaults, so a submission by name (HTTP, `enqueueByName`) gets the same policies as a typed one. */
+  retry: z.object({
+    attempts: z.number(),
+    backoff: z.enum(Backoff),
+    delayMs: z.number(),
+    maxDelayMs: z.number(),
+    jitter: z.number(),
+  }),
+  limits: z.object({ softMs: z.number().optional(), hardMs: z.number().optional() }),
+  expiresMs: z.number().optional(),
   inputSchema: z.record(z.string(), z.unknown()),
   outputSchema: z.record(z.string(), z.unknown()),
   publishedAtMs: z.number(),
@@ -29,6 +40,16 @@ export function toCatalogueEntry(task: TaskDefinition): CatalogueEntry {
     queue: task.queue,
     ...(task.description === undefined ? {} : { description: task.description }),
     resources: { ...task.resources },
+    // retryOn stays with the worker: it is decided where the error is thrown, and error names mean nothing elsewhere.
+    retry: {
+      attempts: task.retry.attempts,
+      backoff: task.retry.backoff,
+      delayMs: task.retry.delayMs,
+      maxDelayMs: task.retry.maxDelayMs,
+      jitter: task.retry.jitter,
+    },
+    limits: { ...task.limits },
+    ...(task.expiresMs === undefined ? {} : { expiresMs: task.expiresMs }),
     inputSchema: z.toJSONSchema(task.input, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
     outputSchema: z.toJSONSchema(task.output, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>,
     publishedAtMs: Date.now(),

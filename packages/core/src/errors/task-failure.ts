@@ -1,3 +1,4 @@
+import { durationMs, type Duration } from '../time/duration.js';
 import { CeleriacError } from './celeriac-error.js';
 import { ErrorCode } from './error-catalogue.js';
 
@@ -7,6 +8,15 @@ export interface TaskFailureOptions {
   readonly details?: Readonly<Record<string, unknown>>;
   /** The error that led to this failure. */
   readonly cause?: unknown;
+}
+
+/** Options of {@link TaskFailure.retryable}. */
+export interface RetryableFailureOptions extends TaskFailureOptions {
+  /**
+   * Wait this long before the next attempt instead of the policy's backoff (say, what a 429's `Retry-After` asked
+   * for). It is kept in `details.retryDelayMs`, so it survives the trip through Redis and out of a sandbox.
+   */
+  readonly delay?: Duration;
 }
 
 /**
@@ -26,8 +36,11 @@ export class TaskFailure extends CeleriacError {
   }
 
   /** A failure that another attempt may fix (an upstream outage, a lock held elsewhere). */
-  static retryable(message: string, options: TaskFailureOptions = {}): TaskFailure {
-    return new TaskFailure(message, true, options);
+  static retryable(message: string, options: RetryableFailureOptions = {}): TaskFailure {
+    const { delay, ...rest } = options;
+    if (delay === undefined) return new TaskFailure(message, true, rest);
+    const retryDelayMs = durationMs.parse(delay);
+    return new TaskFailure(message, true, { ...rest, details: { ...rest.details, retryDelayMs } });
   }
 
   /** A failure that no retry can fix (bad data, a missing record). The job fails at once. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CeleriacError } from '../errors/celeriac-error.js';
 import { ErrorCode } from '../errors/error-catalogue.js';
 import { formatValidationIssues, toValidationIssues } from '../options/resolve-options.js';
+import { Backoff } from '../task/retry-policy.js';
 
 /** Where a job was submitted from; kept for operators. */
 export const JobSource = { Sdk: 'sdk', Http: 'http', Cli: 'cli' } as const;
@@ -19,15 +20,28 @@ export const jobEnvelopeSchema = z.object({
   v: z.literal(envelopeVersion),
   input: z.unknown(),
   // The task name and the enqueue time are the BullMQ job's own name and timestamp; the envelope does not repeat them.
-  meta: z.object({ source: z.enum(JobSource) }),
+  meta: z.object({
+    source: z.enum(JobSource),
+    /** How to wait between attempts; present when the job may be retried. */
+    retry: z
+      .object({ backoff: z.enum(Backoff), delayMs: z.number(), maxDelayMs: z.number(), jitter: z.number() })
+      .optional(),
+    /** When a job that has not started yet expires. */
+    expiresAtMs: z.number().optional(),
+    /** This job's time limits, when it has any. */
+    limits: z.object({ softMs: z.number().optional(), hardMs: z.number().optional() }).optional(),
+  }),
 });
+
+/** What a job carries beside its input: where it came from, and the policies it runs under. */
+export type JobMeta = JobEnvelope['meta'];
 
 /** A job's data as stored in Redis. */
 export type JobEnvelope = z.output<typeof jobEnvelopeSchema>;
 
 /** Wraps a task input in a fresh envelope. */
-export function createJobEnvelope(input: unknown, source: JobSource): JobEnvelope {
-  return { v: envelopeVersion, input, meta: { source } };
+export function createJobEnvelope(input: unknown, meta: JobMeta): JobEnvelope {
+  return { v: envelopeVersion, input, meta };
 }
 
 const sources: ReadonlySet<unknown> = new Set(Object.values(JobSource));

@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { omitUndefined } from '../options/omit-undefined.js';
 import { resolveOptions } from '../options/resolve-options.js';
+import { durationMs, type Duration } from '../time/duration.js';
+import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.js';
 import type { TaskContext } from './task-context.js';
 
 /** A task's handler: takes the validated input and returns something its output schema accepts. */
@@ -25,9 +28,34 @@ export interface TaskOptions<Name extends string, Input extends z.ZodType, Outpu
   readonly resources?: TaskResources;
   /** One line for the catalogue, the API and the dashboard. */
   readonly description?: string;
+  /** How failed attempts are retried. Default: one attempt, no retry. Calls may override parts of it. */
+  readonly retry?: RetryPolicyOptions;
+  /**
+   * Time limits of one attempt. At `soft`, `ctx.signal` aborts so the handler can clean up; at `hard`, the sandbox
+   * running it is killed and the attempt fails with `CELERIAC_TIME_LIMIT_EXCEEDED` (retried per `retry`).
+   */
+  readonly limits?: TimeLimitOptions;
+  /** A job still waiting this long after it was enqueued ends `expired` and never runs. Calls may override it. */
+  readonly expires?: Duration;
+  /**
+   * Where the handler runs. `'sandbox'` (the default): in a worker thread, so CPU-bound work never delays lease
+   * renewal and a hard time limit can stop it. `'inline'`: on the worker's own event loop, for light async tasks.
+   */
+  readonly isolation?: Isolation;
   /** The code that runs the task. */
   readonly handler: TaskHandler<z.output<Input>, z.input<Output>>;
 }
+
+/** Time limits of one attempt. */
+export interface TimeLimitOptions {
+  readonly soft?: Duration;
+  readonly hard?: Duration;
+}
+
+/** Where a handler runs; see {@link TaskOptions.isolation}. */
+export const Isolation = { Sandbox: 'sandbox', Inline: 'inline' } as const;
+/** One of {@link Isolation}. */
+export type Isolation = (typeof Isolation)[keyof typeof Isolation];
 
 /**
  * A declared task: one object that gives the SDK its types, the worker its validation and handler, and the API its
@@ -44,6 +72,10 @@ export interface TaskDefinition<
   readonly queue: string;
   readonly resources: TaskResources;
   readonly description?: string;
+  readonly retry: RetryPolicy;
+  readonly limits: { readonly softMs?: number; readonly hardMs?: number };
+  readonly expiresMs?: number;
+  readonly isolation: Isolation;
   /**
    * Declared as a method so that a specific task is assignable to `TaskDefinition` (method parameters are
    * bivariant); this is what lets a worker take a list of differently typed tasks.
@@ -70,6 +102,18 @@ const taskOptionsSchema = z.object({
   queue: nameSchema.default('default'),
   resources: z.object({ gpu: z.number().positive().max(64).optional() }).strict().default({}),
   description: z.string().max(500).optional(),
+  retry: retryPolicySchema.default(retryPolicySchema.parse({})),
+  limits: z
+    .object({ soft: durationMs.pipe(z.number().min(1)).optional(), hard: durationMs.pipe(z.number().min(1)).optional() })
+    .strict()
+    .refine((l) => l.soft === undefined || l.hard === undefined || l.soft < l.hard, {
+      message: 'soft must be shorter than hard',
+      path: ['soft'],
+    })
+    .transform((l) => omitUndefined({ softMs: l.soft, hardMs: l.hard }))
+    .default({}),
+  expires: durationMs.pipe(z.number().min(1)).optional(),
+  isolation: z.enum(Isolation).default(Isolation.Sandbox),
   handler: z.custom<TaskHandler<unknown, unknown>>((v) => typeof v === 'function', 'expected a function'),
 });
 
@@ -91,5 +135,10 @@ const taskOptionsSchema = z.object({
 export function defineTask<Name extends string, Input extends z.ZodType, Output extends z.ZodType>(
   options: TaskOptions<Name, Input, Output>,
 ): TaskDefinition<Name, Input, Output> {
-  return resolveOptions(taskOptionsSchema, options, 'task') as unknown as TaskDefinition<Name, Input, Output>;
+  const { expires, ...resolved } = resolveOptions(taskOptionsSchema, options, 'task');
+  return Object.freeze({ ...resolved, ...(expires === undefined ? {} : { expiresMs: expires }) }) as unknown as TaskDefinition<
+    Name,
+    Input,
+    Output
+  >;
 }

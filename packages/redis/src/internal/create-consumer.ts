@@ -1,6 +1,6 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { isCeleriacError, serializeError } from '@celeriac/core';
+import { computeBackoffMs, jobEnvelopeSchema, serializeError, type SerializedError } from '@celeriac/core';
 import type { Consumer, ConsumeOptions, JobProcessor, ReceivedJob } from '@celeriac/broker';
 
 /** What the consumer needs from the broker that creates it. */
@@ -29,6 +29,7 @@ export async function createConsumer(
       prefix: context.keyPrefix,
       concurrency: options.concurrency,
       autorun: true,
+      settings: { backoffStrategy: waitBeforeRetry },
     });
   });
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
@@ -84,15 +85,44 @@ class ConsumedJob implements ReceivedJob {
   }
 }
 
+/** The BullMQ backoff type of celeriac jobs: {@link waitBeforeRetry} computes it from the job's own policy. */
+export const celeriacBackoff = 'celeriac';
+
+/** A failure on its way to BullMQ, carrying the wait the failure itself asked for, if any. */
+class AttemptFailure extends Error {
+  constructor(
+    serialized: SerializedError,
+    readonly requestedDelayMs: number | undefined,
+  ) {
+    super(JSON.stringify(serialized));
+  }
+}
+
+/**
+ * BullMQ's backoff strategy for celeriac jobs: the policy travels in the job's envelope (`meta.retry`), so one
+ * worker serves jobs enqueued with different per-call policies. A failure may ask for its own wait.
+ */
+function waitBeforeRetry(attemptsMade: number, _type?: string, error?: Error, job?: { data?: unknown }): number {
+  const meta = (job?.data as { meta?: { retry?: unknown } } | undefined)?.meta;
+  const parsed = jobEnvelopeSchema.shape.meta.shape.retry.safeParse(meta?.retry);
+  const policy = parsed.success && parsed.data ? parsed.data : defaultBackoff;
+  const requested = error instanceof AttemptFailure ? error.requestedDelayMs : undefined;
+  return computeBackoffMs(policy, attemptsMade, requested);
+}
+
+const defaultBackoff = { backoff: 'exponential', delayMs: 1_000, maxDelayMs: 600_000, jitter: 0.2 } as const;
+
 async function runJob(job: Job, processor: JobProcessor, inFlight: Set<ConsumedJob>): Promise<unknown> {
   const consumed = new ConsumedJob(job);
   inFlight.add(consumed);
   try {
     return await processor(consumed);
   } catch (error) {
-    const serialized = JSON.stringify(serializeError(error));
+    const serialized = serializeError(error);
     // UnrecoverableError makes BullMQ fail the job now instead of spending its remaining attempts.
-    throw isCeleriacError(error) && !error.retryable ? new UnrecoverableError(serialized) : new Error(serialized);
+    if (!serialized.retryable) throw new UnrecoverableError(JSON.stringify(serialized));
+    const requested = serialized.details['retryDelayMs'];
+    throw new AttemptFailure(serialized, typeof requested === 'number' ? requested : undefined);
   } finally {
     inFlight.delete(consumed);
   }

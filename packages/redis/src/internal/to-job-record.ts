@@ -49,9 +49,24 @@ export function parseFailedReason(failedReason: string): SerializedError {
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined || ms === 0 ? undefined : new Date(ms).toISOString();
 
+/**
+ * Refines a state read from BullMQ with what celeriac knows beyond it: a failure with the expired or cancelled code
+ * is that state, not `failed`; and a job still waiting after its expiry is reported `expired` at once, before a
+ * worker picks it up and discards it (it will never run).
+ */
+export function refineState(state: JobState, errorCode: string | undefined, expiresAtMs: number | undefined): JobState {
+  if (state === JobState.Failed && errorCode === ErrorCode.JobExpired) return JobState.Expired;
+  if (state === JobState.Failed && errorCode === ErrorCode.JobCancelled) return JobState.Cancelled;
+  const waiting = state === JobState.Queued || state === JobState.Scheduled || state === JobState.Retrying;
+  if (waiting && expiresAtMs !== undefined && expiresAtMs <= Date.now()) return JobState.Expired;
+  return state;
+}
+
 /** Builds the public {@link JobRecord} of a BullMQ job in a known state. */
-export function toJobRecord(job: Job, state: JobState): JobRecord {
+export function toJobRecord(job: Job, bullState: JobState): JobRecord {
   const envelope = jobEnvelopeSchema.safeParse(job.data);
+  const error = job.failedReason ? parseFailedReason(job.failedReason) : undefined;
+  const state = refineState(bullState, error?.code, envelope.success ? envelope.data.meta.expiresAtMs : undefined);
   const runAtMs = job.opts.delay ? job.timestamp + job.opts.delay : undefined;
   const record: JobRecord = {
     id: String(job.id),
@@ -67,7 +82,7 @@ export function toJobRecord(job: Job, state: JobState): JobRecord {
   };
   const optional = {
     result: state === JobState.Succeeded ? job.returnvalue : undefined,
-    error: job.failedReason ? parseFailedReason(job.failedReason) : undefined,
+    error,
     progress: typeof job.progress === 'number' && job.progress === 0 ? undefined : job.progress,
     runAt: state === JobState.Scheduled ? iso(runAtMs) : undefined,
     startedAt: iso(job.processedOn),

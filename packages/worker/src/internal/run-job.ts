@@ -2,12 +2,15 @@ import {
   CeleriacError,
   ErrorCode,
   decodeJobEnvelope,
+  isCeleriacError,
+  isRetriedByPolicy,
+  serializeError,
   type GpuRunner,
   type TaskContext,
   type TaskDefinition,
 } from '@celeriac/core';
 import type { ReceivedJob } from '@celeriac/broker';
-import { executeTask } from './execute-task.js';
+import { runInline } from './run-inline.js';
 
 /** What running a job needs from the worker. */
 export interface RunJobDependencies {
@@ -17,8 +20,9 @@ export interface RunJobDependencies {
 }
 
 /**
- * Runs one job: finds its task, decodes its envelope, then {@link executeTask}. Everything that no retry can fix
- * (unknown task, corrupt data, invalid input or output) fails non-retryably.
+ * Runs one job: finds its task, decodes its envelope, discards it if it expired, then runs the task under the
+ * job's time limits. Everything that no retry can fix (unknown task, corrupt data, invalid input or output, an
+ * expired job) fails non-retryably.
  */
 export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promise<unknown> {
   const task = deps.tasks.get(job.task);
@@ -30,8 +34,35 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
       { details: { task: job.task, queue: job.queue } },
     );
   }
-  const envelope = decodeJobEnvelope(job.data, job.id);
-  return executeTask(task, envelope.input, new JobTaskContext(job, task, deps));
+  const { input, meta } = decodeJobEnvelope(job.data, job.id);
+  if (meta.expiresAtMs !== undefined && Date.now() >= meta.expiresAtMs) throw expired(job, meta.expiresAtMs);
+  try {
+    return await runInline(task, input, new JobTaskContext(job, task, deps), meta.limits ?? task.limits);
+  } catch (error) {
+    throw applyRetryOn(task, error);
+  }
+}
+
+function expired(job: ReceivedJob, expiresAtMs: number): CeleriacError {
+  return new CeleriacError(
+    ErrorCode.JobExpired,
+    `Job "${job.id}" expired at ${new Date(expiresAtMs).toISOString()} before it started, so it did not run.`,
+    { details: { expiresAt: new Date(expiresAtMs).toISOString() } },
+  );
+}
+
+/**
+ * Applies the task's `retry.retryOn` list: an error that is not a celeriac error, and whose name or code is not
+ * listed, fails the job now instead of being retried.
+ */
+function applyRetryOn(task: TaskDefinition, error: unknown): unknown {
+  if (isCeleriacError(error) || isRetriedByPolicy(task.retry, error)) return error;
+  const { message, details } = serializeError(error);
+  return new CeleriacError(
+    ErrorCode.HandlerError,
+    `${message} (not retried: task "${task.name}" retries only ${task.retry.retryOn?.join(', ')})`,
+    { details, retryable: false, cause: error },
+  );
 }
 
 /**

@@ -1,0 +1,52 @@
+import { CeleriacError, ErrorCode, type TaskContext, type TaskDefinition } from '@celeriac/core';
+import { executeTask } from './execute-task.js';
+
+/** Time limits of one attempt, in milliseconds. */
+export interface AttemptLimits {
+  readonly softMs?: number | undefined;
+  readonly hardMs?: number | undefined;
+}
+
+/**
+ * Runs a task on the worker's own event loop (`isolation: 'inline'`). The soft limit aborts `ctx.signal`. The hard
+ * limit fails the attempt on time, but cannot stop a handler that ignores its signal: JavaScript on the same thread
+ * cannot be killed, which is why handlers run in a sandbox unless a task opts out.
+ */
+export async function runInline(
+  task: TaskDefinition,
+  input: unknown,
+  ctx: TaskContext & { readonly signal: AbortSignal },
+  limits: AttemptLimits,
+): Promise<unknown> {
+  if (limits.softMs === undefined && limits.hardMs === undefined) return executeTask(task, input, ctx);
+  const soft = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  if (limits.softMs !== undefined) {
+    const softMs = limits.softMs;
+    timers.push(setTimeout(() => soft.abort(timeLimitExceeded(task, 'soft', softMs)), softMs));
+  }
+  const limited: TaskContext = Object.create(ctx, {
+    signal: { value: AbortSignal.any([ctx.signal, soft.signal]) },
+  }) as TaskContext;
+  try {
+    const run = executeTask(task, input, limited);
+    if (limits.hardMs === undefined) return await run;
+    const hardMs = limits.hardMs;
+    const hard = new Promise<never>((_, reject) => {
+      timers.push(setTimeout(() => reject(timeLimitExceeded(task, 'hard', hardMs)), hardMs));
+    });
+    return await Promise.race([run, hard]);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
+
+/** The error of an attempt that ran past a time limit. */
+export function timeLimitExceeded(task: TaskDefinition, limit: 'soft' | 'hard', limitMs: number): CeleriacError {
+  return new CeleriacError(
+    ErrorCode.TimeLimitExceeded,
+    `Task "${task.name}" ran past its ${limit} time limit of ${limitMs} ms. ` +
+      (limit === 'soft' ? 'Its ctx.signal was aborted so it can stop.' : 'The attempt was stopped.'),
+    { details: { limit, limitMs } },
+  );
+}
