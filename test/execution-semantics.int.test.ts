@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { ErrorCode, JobState, isCeleriacError, type TaskDefinition } from '@celeriac/core';
 import { createClient, type JobHandle } from '@celeriac/client';
-import { createWorker } from '@celeriac/worker';
+import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 import { add } from './fixtures/test-tasks.js';
 import { flaky, patient, refusesForGood, stubborn, throwsPlain } from './fixtures/retry-tasks.js';
 
 const redis = useTestRedis();
 
-async function startWorker(tasks: readonly TaskDefinition[]) {
+async function startWorker(tasks: readonly TaskDefinition[], options: Partial<WorkerOptions> = {}) {
   const worker = redis.track(
-    createWorker({ tasks, connection: redis.url, prefix: redis.prefix, logger: pino({ level: 'silent' }), concurrency: 4 }),
+    createWorker({ tasks, connection: redis.url, prefix: redis.prefix, logger: pino({ level: 'silent' }), concurrency: 4, ...options }),
   );
   await worker.start();
   return worker;
@@ -165,5 +165,46 @@ describe('time limits and progress (inline tasks)', () => {
     const record = await settle(await client().enqueue(stubborn, { ms: 3_000 }, { limits: { hard: 200 } }));
     expect(record.state).toBe(JobState.Failed);
     expect(record.error).toMatchObject({ code: ErrorCode.TimeLimitExceeded, details: { limit: 'hard', limitMs: 200 } });
+  });
+});
+
+/** Polls until the job is active, so a test can act on a running job. */
+async function untilActive(job: JobHandle<unknown>): Promise<void> {
+  for (let i = 0; i < 250 && (await job.state()) !== JobState.Active; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(await job.state()).toBe(JobState.Active);
+}
+
+describe('cancelling and handing back running jobs', () => {
+  it('cancels a running job on its worker: ctx.signal aborts and the job ends cancelled', async () => {
+    await startWorker([patient]);
+    const job = await client().enqueue(patient, { ms: 10_000 });
+    await untilActive(job);
+    expect(await job.cancel()).toBe('cancelling');
+    const record = await settle(job);
+    expect(record.state).toBe(JobState.Cancelled);
+    expect(record.error).toMatchObject({ code: ErrorCode.JobCancelled, retryable: false });
+    expect(isCeleriacError(await job.result().catch((e: unknown) => e), ErrorCode.JobCancelled)).toBe(true);
+  });
+
+  it('lets go of a handler that ignores the cancellation after the grace period', async () => {
+    await startWorker([stubborn], { abortGrace: 200 });
+    const job = await client().enqueue(stubborn, { ms: 8_000 });
+    await untilActive(job);
+    expect(await job.cancel()).toBe('cancelling');
+    const record = await settle(job);
+    expect(record.state).toBe(JobState.Cancelled);
+    expect(elapsedMs(record)).toBeLessThan(8_000);
+  });
+
+  it('hands unfinished jobs back at the shutdown deadline, and another worker finishes them once', async () => {
+    const first = await startWorker([stubborn], { shutdownTimeout: 200, abortGrace: 60_000 });
+    const job = await client().enqueue(stubborn, { ms: 1_500 });
+    await untilActive(job);
+    await first.close();
+    expect(await job.state()).toBe(JobState.Queued);
+    await startWorker([stubborn]);
+    expect(await job.result({ timeoutMs: 15_000 })).toEqual({ sleptMs: 1_500 });
+    // The handed-back attempt is not a failure: only the completing attempt is counted.
+    expect((await job.record()).attempts.made).toBe(1);
   });
 });

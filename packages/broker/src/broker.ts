@@ -45,8 +45,10 @@ export interface ReceivedJob {
   readonly task: string;
   /** The raw job data; the worker decodes and validates it (it came from Redis, so it is untrusted). */
   readonly data: unknown;
-  /** Attempts that ran before this one. */
+  /** Failed attempts before this one. */
   readonly attemptsMade: number;
+  /** This attempt's number, 1-based, counting attempts lost with a worker that died as well as failed ones. */
+  readonly attempt: number;
   /**
    * Aborts when the job must stop (the consumer's shutdown deadline passed). Implementations create it on first
    * read: most handlers never look, and an AbortController per job is a measurable cost at high throughput.
@@ -74,14 +76,17 @@ export interface ConsumeOptions {
 /** A running consumer. */
 export interface Consumer {
   /**
-   * Stops fetching, waits up to `deadlineMs` for jobs in flight, then closes. Jobs still running at the deadline
-   * are aborted through their signal and left to the broker's lease expiry.
+   * Stops fetching, waits up to `deadlineMs` for jobs in flight, then closes. Jobs still running at the deadline are
+   * aborted through their signal and handed back to their queue at once; their ids are returned.
    */
-  close(deadlineMs: number): Promise<void>;
+  close(deadlineMs: number): Promise<{ readonly handedBack: readonly string[] }>;
 }
 
-/** Result of {@link Broker.cancelJob}. */
-export type CancelOutcome = 'cancelled' | 'already-finished' | 'running' | 'not-found';
+/**
+ * Result of {@link Broker.cancelJob}: `cancelled` (it had not started, and never will), `cancelling` (it was running;
+ * its worker was told to stop, and it ends `cancelled`), `already-finished`, or `not-found`.
+ */
+export type CancelOutcome = 'cancelled' | 'cancelling' | 'already-finished' | 'not-found';
 
 /**
  * The smallest contract the worker, the client and the API need from a message broker. `@celeriac/redis` implements
@@ -99,7 +104,7 @@ export interface Broker {
    * @throws CeleriacError `CELERIAC_RESULT_TIMEOUT` after `timeoutMs`
    */
   waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined>;
-  /** Cancels a job that has not started. */
+  /** Cancels a job: one that has not started never runs; a running one is signalled to stop on its worker. */
   cancelJob(id: string): Promise<CancelOutcome>;
   /** Starts consuming queues. */
   consume(processor: JobProcessor, options: ConsumeOptions): Promise<Consumer>;

@@ -27,8 +27,9 @@ export interface JobHandle<Output = unknown> {
    */
   result(options?: ResultOptions): Promise<Output>;
   /**
-   * Cancels the job if it has not started: it ends `cancelled` and never runs. Resolves to what happened:
-   * `cancelled`, `already-finished`, or `running` (a running job is not interrupted).
+   * Cancels the job. One that has not started ends `cancelled` and never runs (`cancelled`). A running one has its
+   * `ctx.signal` aborted on its worker and ends `cancelled` (`cancelling`; a handler that ignores the signal is
+   * stopped after a grace period). A finished one is left alone (`already-finished`).
    */
   cancel(): Promise<Exclude<CancelOutcome, 'not-found'>>;
 }

@@ -17,7 +17,8 @@ import {
 import type { Broker, CancelOutcome, ConsumeOptions, Consumer, EnqueueRequest, JobOutcome, JobProcessor } from '@celeriac/broker';
 import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
 import { ConnectionRole, createConnection } from './internal/create-connection.js';
-import { celeriacBackoff, createConsumer } from './internal/create-consumer.js';
+import { createConsumer } from './internal/create-consumer.js';
+import { celeriacBackoff } from './internal/consumed-job.js';
 import { metaKeys, type MetaKeys } from './internal/keys.js';
 import {
   parseFailedReason,
@@ -159,7 +160,7 @@ class RedisBroker implements Broker {
       if (!found) return (await this.readCancelled(id)) ? 'cancelled' : 'not-found';
       const { job, record } = found;
       if (isTerminalState(record.state)) return 'already-finished';
-      if (record.state === JobState.Active) return 'running';
+      if (record.state === JobState.Active) return this.cancelRunning(id);
       const cancelled: JobRecord = { ...record, state: JobState.Cancelled, finishedAt: new Date().toISOString() };
       // Write the tombstone first: if the removal then fails (the job just became active), a reader still sees the
       // live job, because getJob prefers the job itself over the tombstone.
@@ -173,21 +174,35 @@ class RedisBroker implements Broker {
         await job.remove();
         return 'cancelled';
       } catch {
-        // BullMQ refuses to remove a locked job: a worker picked it up meanwhile.
+        // BullMQ refuses to remove a locked job: a worker picked it up meanwhile, so stop it where it runs.
         await this.connection.del(this.keys.cancelled(id));
-        return 'running';
+        return this.cancelRunning(id);
       }
     });
   }
 
+  /**
+   * Tells whichever worker runs the job to stop it: every consumer subscribes to the cancel channel, and the one
+   * running the job aborts its signal and ends it `cancelled`. Delivery is at most once (Redis pub/sub): a worker
+   * that is reconnecting at that instant misses it, and the job then finishes normally.
+   */
+  private async cancelRunning(id: string): Promise<CancelOutcome> {
+    await this.connection.publish(this.keys.cancelChannel, id);
+    return 'cancelling';
+  }
+
   async consume(processor: JobProcessor, options: ConsumeOptions): Promise<Consumer> {
-    const context = { keyPrefix: this.prefix, openConnection: () => this.openConnection(ConnectionRole.Blocking) };
+    const context = {
+      keyPrefix: this.prefix,
+      cancelChannel: this.keys.cancelChannel,
+      openConnection: () => this.openConnection(ConnectionRole.Blocking),
+    };
     const consumer = await createConsumer(context, processor, options);
     this.consumers.add(consumer);
     return {
-      close: async (deadlineMs) => {
+      close: (deadlineMs) => {
         this.consumers.delete(consumer);
-        await consumer.close(deadlineMs);
+        return consumer.close(deadlineMs);
       },
     };
   }

@@ -75,7 +75,7 @@ class CeleriacWorker implements Worker {
       options.broker ??
       createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix }));
     this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
-    this.deps = { tasks: this.tasks, gpu: () => this.gpuRunner() };
+    this.deps = { tasks: this.tasks, abortGraceMs: options.abortGrace, gpu: () => this.gpuRunner() };
   }
 
   async start(): Promise<void> {
@@ -145,7 +145,13 @@ class CeleriacWorker implements Worker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
-    await this.consumer?.close(this.options.shutdownTimeoutMs);
+    const closed = await this.consumer?.close(this.options.shutdownTimeoutMs);
+    if (closed && closed.handedBack.length > 0) {
+      this.log.warn(
+        { jobIds: closed.handedBack, deadlineMs: this.options.shutdownTimeoutMs },
+        `handed ${closed.handedBack.length} unfinished job(s) back to their queue at the shutdown deadline`,
+      );
+    }
     await this.broker.removeWorker(this.id).catch((error: unknown) => {
       // Redis may be gone already; the heartbeat then expires on its own.
       this.log.warn({ err: error }, 'could not remove heartbeat');

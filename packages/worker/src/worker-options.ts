@@ -21,6 +21,11 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** How long shutdown waits for jobs in flight. Default `'30s'`. */
   readonly shutdownTimeout?: Duration;
+  /**
+   * How long a handler may keep running after its job was cancelled (or the shutdown deadline passed) before the
+   * worker stops waiting for it. Default `'10s'`.
+   */
+  readonly abortGrace?: Duration;
   /** How often the worker refreshes its heartbeat; it expires after three missed beats. Default `'5s'`. */
   readonly heartbeatInterval?: Duration;
   /** A pino logger. Default: pino at `info` on stdout. */
@@ -38,6 +43,7 @@ const workerOptionsSchema = z
     queues: z.array(nameSchema).min(1).optional(),
     concurrency: z.number().int().min(1).max(10_000).default(availableParallelism()),
     shutdownTimeout: durationMs.default(30_000),
+    abortGrace: durationMs.default(10_000),
     heartbeatInterval: durationMs.pipe(z.number().min(100)).default(5_000),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'child' in l, 'expected a pino logger').optional(),
     gpuEnv: z.record(z.string(), z.string()).optional(),

@@ -33,5 +33,5 @@ export const submitResponseSchema = z.object({ id: z.string(), state: z.enum(Job
 export const taskListSchema = z.object({ tasks: z.array(catalogueEntrySchema) }).meta({ id: 'TaskList' });
 export const jobRecordResponseSchema = jobRecordSchema.meta({ id: 'Job' });
 export const cancelResponseSchema = z
-  .object({ id: z.string(), outcome: z.enum(['cancelled', 'already-finished', 'running']) })
+  .object({ id: z.string(), outcome: z.enum(['cancelled', 'cancelling', 'already-finished']) })
   .meta({ id: 'CancelResponse' });

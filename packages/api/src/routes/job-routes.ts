@@ -27,8 +27,11 @@ export const jobRoutes: FastifyPluginAsyncZod<JobRoutesOptions> = async (app, { 
     '/v1/jobs/:id/cancel',
     {
       schema: {
-        summary: 'Cancel a job that has not started',
-        description: 'A queued or scheduled job ends `cancelled` and never runs. A running job is not interrupted.',
+        summary: 'Cancel a job',
+        description:
+          'A queued or scheduled job ends `cancelled` and never runs (`cancelled`). A running job has its signal ' +
+          'aborted on its worker and ends `cancelled` (`cancelling`); a handler that ignores the signal is stopped ' +
+          'after the worker\'s grace period.',
         tags: ['jobs'],
         params: jobIdParams,
         response: { 200: cancelResponseSchema, ...errorResponses(400, 404, 503) },

@@ -13,6 +13,8 @@ export function metaKeys(keyPrefix: string) {
     workers: `${meta}:workers`,
     /** String with a TTL: one worker's heartbeat JSON. */
     worker: (id: string) => `${meta}:worker:${id}`,
+    /** Pub/sub channel: a message (a job id) tells the worker running that job to cancel it. */
+    cancelChannel: `${meta}:cancel`,
     /** String with a TTL: the final record of a job cancelled before it ran. */
     cancelled: (id: string) => `${meta}:cancelled:${id}`,
   };

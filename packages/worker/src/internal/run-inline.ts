@@ -15,12 +15,37 @@ export interface AttemptLimits {
 export async function runInline(
   task: TaskDefinition,
   input: unknown,
-  ctx: TaskContext & { readonly signal: AbortSignal },
+  ctx: TaskContext,
   limits: AttemptLimits,
+  abortGraceMs: number,
+): Promise<unknown> {
+  const timers: NodeJS.Timeout[] = [];
+  // Cancellation or shutdown aborts ctx.signal; a handler that ignores it is let go after the grace period, so the
+  // job can end (its late result is discarded).
+  const abandoned = new Promise<never>((_, reject) => {
+    const onAbort = (): void => {
+      timers.push(setTimeout(() => reject(ctx.signal.reason), abortGraceMs));
+    };
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  abandoned.catch(() => {}); // settled by the race below; never an unhandled rejection
+  try {
+    return await Promise.race([runWithLimits(task, input, ctx, limits, timers), abandoned]);
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
+
+async function runWithLimits(
+  task: TaskDefinition,
+  input: unknown,
+  ctx: TaskContext,
+  limits: AttemptLimits,
+  timers: NodeJS.Timeout[],
 ): Promise<unknown> {
   if (limits.softMs === undefined && limits.hardMs === undefined) return executeTask(task, input, ctx);
   const soft = new AbortController();
-  const timers: NodeJS.Timeout[] = [];
   if (limits.softMs !== undefined) {
     const softMs = limits.softMs;
     timers.push(setTimeout(() => soft.abort(timeLimitExceeded(task, 'soft', softMs)), softMs));
@@ -28,17 +53,13 @@ export async function runInline(
   const limited: TaskContext = Object.create(ctx, {
     signal: { value: AbortSignal.any([ctx.signal, soft.signal]) },
   }) as TaskContext;
-  try {
-    const run = executeTask(task, input, limited);
-    if (limits.hardMs === undefined) return await run;
-    const hardMs = limits.hardMs;
-    const hard = new Promise<never>((_, reject) => {
-      timers.push(setTimeout(() => reject(timeLimitExceeded(task, 'hard', hardMs)), hardMs));
-    });
-    return await Promise.race([run, hard]);
-  } finally {
-    for (const timer of timers) clearTimeout(timer);
-  }
+  const run = executeTask(task, input, limited);
+  if (limits.hardMs === undefined) return run;
+  const hardMs = limits.hardMs;
+  const hard = new Promise<never>((_, reject) => {
+    timers.push(setTimeout(() => reject(timeLimitExceeded(task, 'hard', hardMs)), hardMs));
+  });
+  return Promise.race([run, hard]);
 }
 
 /** The error of an attempt that ran past a time limit. */

@@ -15,6 +15,8 @@ import { runInline } from './run-inline.js';
 /** What running a job needs from the worker. */
 export interface RunJobDependencies {
   readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  /** How long a handler may keep running after its signal aborted (cancel, shutdown) before it is let go. */
+  readonly abortGraceMs: number;
   /** The GPU runner, started on first use; only handed to tasks that declared `resources.gpu`. */
   gpu(): GpuRunner;
 }
@@ -37,7 +39,7 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
   const { input, meta } = decodeJobEnvelope(job.data, job.id);
   if (meta.expiresAtMs !== undefined && Date.now() >= meta.expiresAtMs) throw expired(job, meta.expiresAtMs);
   try {
-    return await runInline(task, input, new JobTaskContext(job, task, deps), meta.limits ?? task.limits);
+    return await runInline(task, input, new JobTaskContext(job, task, deps), meta.limits ?? task.limits, deps.abortGraceMs);
   } catch (error) {
     throw applyRetryOn(task, error);
   }
@@ -81,7 +83,7 @@ class JobTaskContext implements TaskContext {
   ) {
     this.jobId = job.id;
     this.taskName = task.name;
-    this.attempt = job.attemptsMade + 1;
+    this.attempt = job.attempt;
   }
 
   get signal(): AbortSignal {

@@ -1,0 +1,113 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  CeleriacError,
+  ErrorCode,
+  computeBackoffMs,
+  jobEnvelopeSchema,
+  serializeError,
+  type SerializedError,
+} from '@celeriac/core';
+import type { JobProcessor, ReceivedJob } from '@celeriac/broker';
+
+/** A BullMQ job as the processor sees it, with its abort signal made on first read. */
+export class ConsumedJob implements ReceivedJob {
+  readonly id: string;
+  readonly queue: string;
+  readonly task: string;
+  readonly data: unknown;
+  readonly attemptsMade: number;
+  readonly attempt: number;
+  private controller: AbortController | undefined;
+  /** Set when the job was cancelled while running: whatever the handler returns, the job ends `cancelled`. */
+  cancellation: CeleriacError | undefined;
+
+  constructor(
+    private readonly job: Job,
+    /** BullMQ's lock token for this attempt, needed to hand the job back. */
+    readonly token: string | undefined,
+  ) {
+    this.id = String(job.id);
+    this.queue = job.queueName;
+    this.task = job.name;
+    this.data = job.data;
+    this.attemptsMade = job.attemptsMade;
+    // attemptsStarted counts lost attempts too (a worker that died mid-job); attemptsMade counts only failures.
+    this.attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  /** Aborts the signal if anyone holds it; a handler that never read it cannot react anyway. */
+  abort(reason: Error): void {
+    this.controller?.abort(reason);
+  }
+
+  /** Marks the job cancelled and aborts its signal. */
+  cancel(): void {
+    this.cancellation ??= new CeleriacError(ErrorCode.JobCancelled, `Job "${this.id}" was cancelled while it ran.`, {
+      details: { id: this.id },
+    });
+    this.abort(this.cancellation);
+  }
+
+  /** Puts the job back in its queue now, releasing this attempt's lock (its late outcome is then refused). */
+  async handBack(): Promise<void> {
+    await this.job.moveToWait(this.token);
+  }
+
+  async log(line: string): Promise<void> {
+    await this.job.log(line);
+  }
+
+  async progress(value: number | Readonly<Record<string, unknown>>): Promise<void> {
+    await this.job.updateProgress(value as number | object);
+  }
+}
+
+/** The BullMQ backoff type of celeriac jobs: {@link waitBeforeRetry} computes it from the job's own policy. */
+export const celeriacBackoff = 'celeriac';
+
+/** A failure on its way to BullMQ, carrying the wait the failure itself asked for, if any. */
+class AttemptFailure extends Error {
+  constructor(
+    serialized: SerializedError,
+    readonly requestedDelayMs: number | undefined,
+  ) {
+    super(JSON.stringify(serialized));
+  }
+}
+
+const defaultBackoff = { backoff: 'exponential', delayMs: 1_000, maxDelayMs: 600_000, jitter: 0.2 } as const;
+
+/**
+ * BullMQ's backoff strategy for celeriac jobs: the policy travels in the job's envelope (`meta.retry`), so one
+ * worker serves jobs enqueued with different per-call policies. A failure may ask for its own wait.
+ */
+export function waitBeforeRetry(attemptsMade: number, _type?: string, error?: Error, job?: { data?: unknown }): number {
+  const meta = (job?.data as { meta?: { retry?: unknown } } | undefined)?.meta;
+  const parsed = jobEnvelopeSchema.shape.meta.shape.retry.safeParse(meta?.retry);
+  const policy = parsed.success && parsed.data ? parsed.data : defaultBackoff;
+  const requested = error instanceof AttemptFailure ? error.requestedDelayMs : undefined;
+  return computeBackoffMs(policy, attemptsMade, requested);
+}
+
+/**
+ * Runs one job through the processor and turns its failure into what BullMQ stores: the serialised error as JSON
+ * in `failedReason`, thrown as `UnrecoverableError` when no retry can help.
+ */
+export async function runConsumedJob(job: ConsumedJob, processor: JobProcessor): Promise<unknown> {
+  try {
+    const result = await processor(job);
+    if (job.cancellation) throw job.cancellation;
+    return result;
+  } catch (caught) {
+    const serialized = serializeError(job.cancellation ?? caught);
+    // UnrecoverableError makes BullMQ fail the job now instead of spending its remaining attempts.
+    if (!serialized.retryable) throw new UnrecoverableError(JSON.stringify(serialized));
+    const requested = serialized.details['retryDelayMs'];
+    throw new AttemptFailure(serialized, typeof requested === 'number' ? requested : undefined);
+  }
+}
