@@ -58,7 +58,26 @@ export interface ReceivedJob {
   log(line: string): Promise<void>;
   /** Records the job's latest progress value (and emits it as an event). */
   progress(value: number | Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Puts the job back to wait `delayMs` without spending an attempt (a concurrency or rate limit said "not yet").
+   * The processor returns right after; the job runs again later, on whichever worker picks it up.
+   */
+  defer(delayMs: number): Promise<void>;
 }
+
+/** What a job asks of the shared limits before it runs. */
+export interface LimitRequest {
+  readonly jobId: string;
+  /** A slot among at most `limit` for `key`, held as a lease that lapses after `leaseMs` unless renewed. */
+  readonly concurrency?: { readonly key: string; readonly limit: number; readonly leaseMs: number };
+  /** A start among at most `limit` per `perMs` for `key`. */
+  readonly rate?: { readonly key: string; readonly limit: number; readonly perMs: number };
+}
+
+/** The limits' answer: go, or wait `retryAfterMs` because of one of them. */
+export type LimitDecision =
+  | { readonly acquired: true }
+  | { readonly acquired: false; readonly retryAfterMs: number; readonly reason: 'concurrency' | 'rate' };
 
 /**
  * Runs one received job. Return the value to store as its result; throw to fail it. A thrown celeriac error whose
@@ -108,6 +127,12 @@ export interface Broker {
   cancelJob(id: string): Promise<CancelOutcome>;
   /** Starts consuming queues. */
   consume(processor: JobProcessor, options: ConsumeOptions): Promise<Consumer>;
+  /** Takes what a job needs from the shared limits, all or nothing, atomically across workers. */
+  acquireLimits(request: LimitRequest): Promise<LimitDecision>;
+  /** Extends a held concurrency lease; false if it had lapsed. */
+  renewLimit(jobId: string, concurrency: { readonly key: string; readonly leaseMs: number }): Promise<boolean>;
+  /** Frees a held concurrency slot. */
+  releaseLimit(jobId: string, concurrencyKey: string): Promise<void>;
   /** Publishes task descriptions; a later publish of the same name replaces the entry. */
   publishCatalogue(entries: readonly CatalogueEntry[]): Promise<void>;
   /** Reads the published catalogue, sorted by name. */

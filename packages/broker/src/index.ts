@@ -17,6 +17,8 @@ export type {
   Broker,
   EnqueueRequest,
   JobOutcome,
+  LimitRequest,
+  LimitDecision,
   ReceivedJob,
   JobProcessor,
   ConsumeOptions,

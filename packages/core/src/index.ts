@@ -57,6 +57,15 @@ export {
   type RetryPolicyOptions,
 } from './task/retry-policy.js';
 export {
+  concurrencyLimitSchema,
+  rateLimitSchema,
+  type ConcurrencyLimit,
+  type ConcurrencyLimitOptions,
+  type RateLimit,
+  type RateLimitOptions,
+  type LimitKey,
+} from './task/task-limits.js';
+export {
   defineTask,
   nameSchema,
   Isolation,

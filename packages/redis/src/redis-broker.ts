@@ -14,7 +14,17 @@ import {
   type JobRecord,
   type WorkerInfo,
 } from '@celeriac/core';
-import type { Broker, CancelOutcome, ConsumeOptions, Consumer, EnqueueRequest, JobOutcome, JobProcessor } from '@celeriac/broker';
+import type {
+  Broker,
+  CancelOutcome,
+  ConsumeOptions,
+  Consumer,
+  EnqueueRequest,
+  JobOutcome,
+  JobProcessor,
+  LimitDecision,
+  LimitRequest,
+} from '@celeriac/broker';
 import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
 import { ConnectionRole, createConnection } from './internal/create-connection.js';
 import { createConsumer } from './internal/create-consumer.js';
@@ -29,6 +39,7 @@ import {
   toJobState,
 } from './internal/to-job-record.js';
 import { OperationDeadlines } from './internal/operation-deadlines.js';
+import { KeyLimiter } from './internal/limits/key-limiter.js';
 
 /**
  * The Redis implementation of the celeriac {@link Broker}, on BullMQ. One instance shares a command connection
@@ -58,6 +69,7 @@ class RedisBroker implements Broker {
   private readonly consumers = new Set<Consumer>();
   private firstConnect: Promise<void> | undefined;
   private readonly deadlines = new OperationDeadlines();
+  private readonly limiter: KeyLimiter;
   /** BullMQ options every job gets; built once, since enqueue is the hot path. */
   private readonly jobDefaults;
 
@@ -71,6 +83,7 @@ class RedisBroker implements Broker {
       removeOnFail: { age: Math.ceil(retention.failedAgeMs / 1000) },
     });
     this.connection = this.openConnection(ConnectionRole.Command);
+    this.limiter = new KeyLimiter(this.connection, options.keyPrefix);
     // ioredis reports connection errors as events; without a listener Node would print them as unhandled.
     // Failures still reach callers through the commands that fail.
     this.connection.on('error', () => {});
@@ -205,6 +218,18 @@ class RedisBroker implements Broker {
         return consumer.close(deadlineMs);
       },
     };
+  }
+
+  acquireLimits(request: LimitRequest): Promise<LimitDecision> {
+    return this.run('acquireLimits', () => this.limiter.acquire(request));
+  }
+
+  renewLimit(jobId: string, concurrency: { readonly key: string; readonly leaseMs: number }): Promise<boolean> {
+    return this.run('renewLimit', () => this.limiter.renew(jobId, concurrency));
+  }
+
+  releaseLimit(jobId: string, concurrencyKey: string): Promise<void> {
+    return this.run('releaseLimit', () => this.limiter.release(jobId, concurrencyKey));
   }
 
   async publishCatalogue(entries: readonly CatalogueEntry[]): Promise<void> {

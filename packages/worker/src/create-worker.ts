@@ -75,7 +75,7 @@ class CeleriacWorker implements Worker {
       options.broker ??
       createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix }));
     this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
-    this.deps = { tasks: this.tasks, abortGraceMs: options.abortGrace, gpu: () => this.gpuRunner() };
+    this.deps = { tasks: this.tasks, limits: this.broker, abortGraceMs: options.abortGrace, gpu: () => this.gpuRunner() };
   }
 
   async start(): Promise<void> {

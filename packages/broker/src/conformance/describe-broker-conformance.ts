@@ -179,6 +179,34 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       expect((await broker.listWorkers()).map((w) => w.id)).toEqual(['stays']);
     });
 
+    it('keeps shared limits: a concurrency slot is refused while held and granted once released', async () => {
+      const broker = createBroker();
+      const slot = { key: 'tenant-a', limit: 1, leaseMs: 60_000 };
+      expect(await broker.acquireLimits({ jobId: 'one', concurrency: slot })).toEqual({ acquired: true });
+      expect(await broker.acquireLimits({ jobId: 'two', concurrency: slot })).toMatchObject({ acquired: false, reason: 'concurrency' });
+      expect(await broker.renewLimit('one', slot)).toBe(true);
+      await broker.releaseLimit('one', slot.key);
+      expect(await broker.acquireLimits({ jobId: 'two', concurrency: slot })).toEqual({ acquired: true });
+    });
+
+    it('defers a job without spending an attempt', async () => {
+      const broker = createBroker();
+      const seen: { attempt: number; attemptsMade: number }[] = [];
+      const consumer = await broker.consume(
+        async (job) => {
+          seen.push({ attempt: job.attempt, attemptsMade: job.attemptsMade });
+          if (seen.length === 1) await job.defer(100);
+          return 'done';
+        },
+        { queues: ['default'], concurrency: 1 },
+      );
+      const job = await broker.enqueue(request());
+      const done = await broker.waitForJob(job.id, 10_000);
+      await consumer.close(5_000);
+      expect(done).toMatchObject({ state: JobState.Succeeded, result: 'done' });
+      expect(seen.map((s) => s.attemptsMade)).toEqual([0, 0]);
+    });
+
     it('answers a ping', async () => {
       await expect(createBroker().ping(1_000)).resolves.toBeUndefined();
     });

@@ -3,6 +3,14 @@ import { omitUndefined } from '../options/omit-undefined.js';
 import { resolveOptions } from '../options/resolve-options.js';
 import { durationMs, type Duration } from '../time/duration.js';
 import { retryPolicySchema, type RetryPolicy, type RetryPolicyOptions } from './retry-policy.js';
+import {
+  concurrencyLimitSchema,
+  rateLimitSchema,
+  type ConcurrencyLimit,
+  type ConcurrencyLimitOptions,
+  type RateLimit,
+  type RateLimitOptions,
+} from './task-limits.js';
 import type { TaskContext } from './task-context.js';
 
 /** A task's handler: takes the validated input and returns something its output schema accepts. */
@@ -42,6 +50,10 @@ export interface TaskOptions<Name extends string, Input extends z.ZodType, Outpu
    * renewal and a hard time limit can stop it. `'inline'`: on the worker's own event loop, for light async tasks.
    */
   readonly isolation?: Isolation;
+  /** At most this many jobs of the task at once across all workers, per key (`key: (input) => input.tenantId`). */
+  readonly concurrency?: ConcurrencyLimitOptions<z.output<Input>>;
+  /** At most this many job starts per period across all workers (`'100/s'`), per key if `key` is given. */
+  readonly rateLimit?: RateLimitOptions<z.output<Input>>;
   /** The code that runs the task. */
   readonly handler: TaskHandler<z.output<Input>, z.input<Output>>;
 }
@@ -76,6 +88,8 @@ export interface TaskDefinition<
   readonly limits: { readonly softMs?: number; readonly hardMs?: number };
   readonly expiresMs?: number;
   readonly isolation: Isolation;
+  readonly concurrency?: ConcurrencyLimit;
+  readonly rateLimit?: RateLimit;
   /**
    * Declared as a method so that a specific task is assignable to `TaskDefinition` (method parameters are
    * bivariant); this is what lets a worker take a list of differently typed tasks.
@@ -114,6 +128,8 @@ const taskOptionsSchema = z.object({
     .default({}),
   expires: durationMs.pipe(z.number().min(1)).optional(),
   isolation: z.enum(Isolation).default(Isolation.Sandbox),
+  concurrency: concurrencyLimitSchema.optional(),
+  rateLimit: rateLimitSchema.optional(),
   handler: z.custom<TaskHandler<unknown, unknown>>((v) => typeof v === 'function', 'expected a function'),
 });
 
@@ -135,8 +151,13 @@ const taskOptionsSchema = z.object({
 export function defineTask<Name extends string, Input extends z.ZodType, Output extends z.ZodType>(
   options: TaskOptions<Name, Input, Output>,
 ): TaskDefinition<Name, Input, Output> {
-  const { expires, ...resolved } = resolveOptions(taskOptionsSchema, options, 'task');
-  return Object.freeze({ ...resolved, ...(expires === undefined ? {} : { expiresMs: expires }) }) as unknown as TaskDefinition<
+  const { expires, concurrency, rateLimit, ...resolved } = resolveOptions(taskOptionsSchema, options, 'task');
+  return Object.freeze({
+    ...resolved,
+    ...(expires === undefined ? {} : { expiresMs: expires }),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(rateLimit === undefined ? {} : { rateLimit }),
+  }) as unknown as TaskDefinition<
     Name,
     Input,
     Output

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   CeleriacError,
   ErrorCode,
@@ -53,6 +53,14 @@ export class ConsumedJob implements ReceivedJob {
     this.abort(this.cancellation);
   }
 
+  /** Set once the job was moved back to the delayed set by {@link defer}. */
+  deferred = false;
+
+  async defer(delayMs: number): Promise<void> {
+    await this.job.moveToDelayed(Date.now() + delayMs, this.token);
+    this.deferred = true;
+  }
+
   /** Puts the job back in its queue now, releasing this attempt's lock (its late outcome is then refused). */
   async handBack(): Promise<void> {
     await this.job.moveToWait(this.token);
@@ -102,8 +110,11 @@ export async function runConsumedJob(job: ConsumedJob, processor: JobProcessor):
   try {
     const result = await processor(job);
     if (job.cancellation) throw job.cancellation;
+    // BullMQ's way of saying "this job was moved to delayed on purpose": neither a success nor a failed attempt.
+    if (job.deferred) throw new DelayedError();
     return result;
   } catch (caught) {
+    if (caught instanceof DelayedError) throw caught;
     const serialized = serializeError(job.cancellation ?? caught);
     // UnrecoverableError makes BullMQ fail the job now instead of spending its remaining attempts.
     if (!serialized.retryable) throw new UnrecoverableError(JSON.stringify(serialized));

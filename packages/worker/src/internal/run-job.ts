@@ -11,10 +11,13 @@ import {
 } from '@celeriac/core';
 import type { ReceivedJob } from '@celeriac/broker';
 import { runInline } from './run-inline.js';
+import { runWithinLimits, type LimitKeeper } from './run-within-limits.js';
 
 /** What running a job needs from the worker. */
 export interface RunJobDependencies {
   readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  /** The shared concurrency and rate limits. */
+  readonly limits: LimitKeeper;
   /** How long a handler may keep running after its signal aborted (cancel, shutdown) before it is let go. */
   readonly abortGraceMs: number;
   /** The GPU runner, started on first use; only handed to tasks that declared `resources.gpu`. */
@@ -39,7 +42,9 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
   const { input, meta } = decodeJobEnvelope(job.data, job.id);
   if (meta.expiresAtMs !== undefined && Date.now() >= meta.expiresAtMs) throw expired(job, meta.expiresAtMs);
   try {
-    return await runInline(task, input, new JobTaskContext(job, task, deps), meta.limits ?? task.limits, deps.abortGraceMs);
+    return await runWithinLimits(job, task, input, deps.limits, () =>
+      runInline(task, input, new JobTaskContext(job, task, deps), meta.limits ?? task.limits, deps.abortGraceMs),
+    );
   } catch (error) {
     throw applyRetryOn(task, error);
   }

@@ -44,9 +44,10 @@ if concurrencyLimit then
   end
 end
 
--- Rate, checked only: GCRA with a burst of rateLimit. Each grant pushes the theoretical arrival time (TAT) one
--- emission interval further; a grant is allowed while the TAT stays within rateLimit intervals of now. Microseconds,
--- and an interval rounded up to a whole one, keep the arithmetic exact (no float drift refusing the last of a burst).
+-- Rate, checked only: GCRA without burst, i.e. one grant per emission interval (period / limit). Each grant pushes
+-- the theoretical arrival time (TAT) one interval further, and a grant is allowed once the TAT has come. Without
+-- burst, no window of one period ever sees more than 'limit' grants, which is what '100/s' reads as (and how Celery's
+-- rate_limit behaves). Microseconds, and an interval rounded up to a whole one, keep the arithmetic exact.
 -- A job that holds its slot already took its token at its first grant, so a repeat takes none.
 local rateKey = KEYS[#KEYS]
 local newTatUs = nil
@@ -55,7 +56,7 @@ if rateLimit and not holdsSlot then
   local intervalUs = math.ceil(ratePeriodMs * 1000 / rateLimit)
   local tatUs = math.max(tonumber(redis.call('GET', rateKey) or nowUs), nowUs)
   newTatUs = tatUs + intervalUs
-  local allowedAtUs = newTatUs - intervalUs * rateLimit
+  local allowedAtUs = tatUs
   if allowedAtUs > nowUs then
     rateWaitMs = math.ceil((allowedAtUs - nowUs) / 1000)
   end

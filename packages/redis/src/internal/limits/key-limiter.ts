@@ -18,9 +18,9 @@ export interface LimitRequest {
    */
   readonly concurrency?: { readonly key: string; readonly limit: number; readonly leaseMs: number };
   /**
-   * At most `limit` acquisitions per `perMs` for this key. A smooth limit: GCRA (the generic cell rate algorithm,
-   * equivalent to a token bucket holding `limit` tokens and refilling one every `perMs / limit`), so an idle key
-   * allows a burst of `limit` and then one start every `perMs / limit`.
+   * At most `limit` acquisitions per `perMs` for this key. A smooth limit: GCRA (the generic cell rate algorithm)
+   * without burst, so starts are spaced one every `perMs / limit` and no window of `perMs` ever holds more than
+   * `limit` of them.
    */
   readonly rate?: { readonly key: string; readonly limit: number; readonly perMs: number };
 }
