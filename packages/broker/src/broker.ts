@@ -90,6 +90,13 @@ export interface ConsumeOptions {
   readonly queues: readonly string[];
   /** Jobs run at once per queue. */
   readonly concurrency: number;
+  /**
+   * How long a job stays locked to this consumer without a renewal (renewed every half lease while it runs). A
+   * consumer that dies loses its jobs to others within one to two leases.
+   */
+  readonly leaseMs: number;
+  /** How many times a job may be lost with its consumer before it fails for good (a poison pill). */
+  readonly maxLostAttempts: number;
 }
 
 /** A running consumer. */

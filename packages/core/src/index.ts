@@ -47,7 +47,13 @@ export {
   type JobEnvelope,
   type JobMeta,
 } from './job/job-envelope.js';
-export { jobRecordSchema, serializedErrorSchema, type JobRecord } from './job/job-record.js';
+export {
+  jobRecordSchema,
+  serializedErrorSchema,
+  attemptRecordSchema,
+  type JobRecord,
+  type AttemptRecord,
+} from './job/job-record.js';
 export {
   Backoff,
   retryPolicySchema,

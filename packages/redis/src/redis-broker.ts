@@ -6,10 +6,12 @@ import {
   CeleriacError,
   ErrorCode,
   JobState,
+  attemptRecordSchema,
   catalogueEntrySchema,
   isTerminalState,
   jobRecordSchema,
   workerInfoSchema,
+  type AttemptRecord,
   type CatalogueEntry,
   type JobRecord,
   type WorkerInfo,
@@ -28,7 +30,7 @@ import type {
 import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
 import { ConnectionRole, createConnection } from './internal/create-connection.js';
 import { createConsumer } from './internal/create-consumer.js';
-import { celeriacBackoff } from './internal/consumed-job.js';
+import { celeriacBackoff, type AttemptHistory } from './internal/consumed-job.js';
 import { metaKeys, type MetaKeys } from './internal/keys.js';
 import {
   parseFailedReason,
@@ -208,6 +210,7 @@ class RedisBroker implements Broker {
     const context = {
       keyPrefix: this.prefix,
       cancelChannel: this.keys.cancelChannel,
+      history: this.attemptHistory,
       openConnection: () => this.openConnection(ConnectionRole.Blocking),
     };
     const consumer = await createConsumer(context, processor, options);
@@ -342,6 +345,42 @@ class RedisBroker implements Broker {
     return name === undefined ? undefined : this.queue(name);
   }
 
+  /** The attempt records of every job, in one hash per job that expires with the failed-job retention. */
+  private readonly attemptHistory: AttemptHistory = {
+    recordFailure: async (id, attempt, error) => {
+      const record: AttemptRecord = { attempt, outcome: 'failed', error, at: new Date().toISOString() };
+      await this.writeAttempts(id, [record], false);
+    },
+    recordLost: async (id, attempt) => {
+      const at = new Date().toISOString();
+      const lost = Array.from({ length: attempt - 1 }, (_, index): AttemptRecord => ({
+        attempt: index + 1,
+        outcome: 'lost',
+        error: {
+          code: ErrorCode.WorkerLost,
+          message: `Attempt ${index + 1} did not finish: its worker stopped first (killed, shut down past its deadline, or cut off from Redis).`,
+          retryable: true,
+          details: {},
+        },
+        at,
+      }));
+      // HSETNX: attempts that failed keep their own record; only the ones without any become "lost".
+      await this.writeAttempts(id, lost, true);
+    },
+  };
+
+  private async writeAttempts(id: string, records: readonly AttemptRecord[], onlyIfAbsent: boolean): Promise<void> {
+    const key = this.keys.attempts(id);
+    const pipeline = this.connection.pipeline();
+    for (const record of records) {
+      const field = String(record.attempt);
+      if (onlyIfAbsent) pipeline.hsetnx(key, field, JSON.stringify(record));
+      else pipeline.hset(key, field, JSON.stringify(record));
+    }
+    pipeline.pexpire(key, this.options.retention.failedAgeMs);
+    await pipeline.exec();
+  }
+
   /**
    * Reads a job's state, then its data. In that order, a job that moves on between the two reads shows an older
    * state with newer data (harmless) instead of `succeeded` without its result.
@@ -350,7 +389,11 @@ class RedisBroker implements Broker {
     const bullState = await queue.getJobState(id);
     const job = await Job.fromId(queue, id);
     const state = job && toJobState(bullState, job.attemptsMade);
-    return job && state ? { job, record: toJobRecord(job, state) } : undefined;
+    if (!job || !state) return undefined;
+    const record = toJobRecord(job, state);
+    const history = parseAll(await this.connection.hvals(this.keys.attempts(id)), (value) => attemptRecordSchema.safeParse(value));
+    if (history.length > 0) record.history = history.sort((a, b) => a.attempt - b.attempt);
+    return { job, record };
   }
 
   /** A job's outcome and queue, or its cancellation tombstone; `undefined` when neither exists. */

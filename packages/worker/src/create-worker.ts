@@ -87,6 +87,8 @@ class CeleriacWorker implements Worker {
     this.consumer = await this.broker.consume((job) => this.process(job), {
       queues: this.options.queues,
       concurrency: this.options.concurrency,
+      leaseMs: this.options.lease,
+      maxLostAttempts: this.options.maxLostAttempts,
     });
     this.log.info(
       { queues: this.options.queues, concurrency: this.options.concurrency, tasks: [...this.tasks.keys()] },

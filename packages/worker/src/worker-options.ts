@@ -26,6 +26,13 @@ export interface WorkerOptions {
    * worker stops waiting for it. Default `'10s'`.
    */
   readonly abortGrace?: Duration;
+  /**
+   * How long a running job stays locked to this worker without a renewal; renewals happen every half lease. If the
+   * worker dies, its jobs run again elsewhere after one to two leases. Default `'30s'`.
+   */
+  readonly lease?: Duration;
+  /** How many times a job may be lost with a dying worker before it fails (`CELERIAC_WORKER_LOST`). Default 2. */
+  readonly maxLostAttempts?: number;
   /** How often the worker refreshes its heartbeat; it expires after three missed beats. Default `'5s'`. */
   readonly heartbeatInterval?: Duration;
   /** A pino logger. Default: pino at `info` on stdout. */
@@ -44,6 +51,8 @@ const workerOptionsSchema = z
     concurrency: z.number().int().min(1).max(10_000).default(availableParallelism()),
     shutdownTimeout: durationMs.default(30_000),
     abortGrace: durationMs.default(10_000),
+    lease: durationMs.pipe(z.number().min(500)).default(30_000),
+    maxLostAttempts: z.number().int().min(1).max(100).default(2),
     heartbeatInterval: durationMs.pipe(z.number().min(100)).default(5_000),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'child' in l, 'expected a pino logger').optional(),
     gpuEnv: z.record(z.string(), z.string()).optional(),

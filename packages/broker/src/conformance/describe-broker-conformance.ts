@@ -62,7 +62,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
           await job.log('ran');
           return { doubled: 2 };
         },
-        { queues: ['default'], concurrency: 1 },
+        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
       );
       const job = await broker.enqueue(request());
       const done = await broker.waitForJob(job.id, 10_000);
@@ -80,7 +80,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
         async () => {
           throw new CeleriacError(ErrorCode.InvalidInput, 'bad input', { details: { field: 'x' } });
         },
-        { queues: ['default'], concurrency: 1 },
+        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
       );
       const job = await broker.enqueue(request());
       const done = await broker.waitForJob(job.id, 10_000);
@@ -100,7 +100,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       const high = await broker.enqueue(request({ priority: 1 }));
       const plain = await broker.enqueue(request());
       const order: string[] = [];
-      const consumer = await broker.consume(async (job) => order.push(job.id), { queues: ['default'], concurrency: 1 });
+      const consumer = await broker.consume(async (job) => order.push(job.id), { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 });
       await broker.waitForJob(low.id, 10_000);
       await consumer.close(5_000);
       expect(order).toEqual([plain.id, high.id, low.id]);
@@ -111,7 +111,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       const job = await broker.enqueue(request({ delayMs: 200 }));
       expect(await broker.cancelJob(job.id)).toBe('cancelled');
       let ran = false;
-      const consumer = await broker.consume(async () => (ran = true), { queues: ['default'], concurrency: 1 });
+      const consumer = await broker.consume(async () => (ran = true), { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 });
       await new Promise((resolve) => setTimeout(resolve, 600));
       await consumer.close(5_000);
       expect(ran).toBe(false);
@@ -122,7 +122,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
 
     it('reports a finished job as not cancellable', async () => {
       const broker = createBroker();
-      const consumer = await broker.consume(async () => 1, { queues: ['default'], concurrency: 1 });
+      const consumer = await broker.consume(async () => 1, { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 });
       const job = await broker.enqueue(request());
       await broker.waitForJob(job.id, 10_000);
       await consumer.close(5_000);
@@ -198,7 +198,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
           if (seen.length === 1) await job.defer(100);
           return 'done';
         },
-        { queues: ['default'], concurrency: 1 },
+        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
       );
       const job = await broker.enqueue(request());
       const done = await broker.waitForJob(job.id, 10_000);

@@ -11,6 +11,7 @@ export const workerCommand: Command = {
     queues: { type: 'string', short: 'q', description: 'Comma-separated queues to consume', defaultHint: "the tasks' queues" },
     concurrency: { type: 'string', short: 'c', description: 'Jobs at once, per queue', defaultHint: 'number of CPUs' },
     'shutdown-timeout': { type: 'string', description: 'Grace period for jobs in flight on shutdown', defaultHint: '30s' },
+    lease: { type: 'string', description: 'How long a running job stays locked without renewal', defaultHint: '30s' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn, error or silent', defaultHint: 'info' },
     ...redisFlags,
   },
@@ -29,6 +30,7 @@ export const workerCommand: Command = {
       ...(queues ? { queues } : {}),
       ...(flags['concurrency'] === undefined ? {} : { concurrency: integerFlag(flags['concurrency'], 'concurrency', 1) }),
       ...(shutdownTimeout ? { shutdownTimeout: durationFlag(shutdownTimeout) } : {}),
+      ...(stringFlag(flags['lease']) ? { lease: durationFlag(stringFlag(flags['lease'])!) } : {}),
     });
     const removeSignalHandlers = worker.closeOnSignals();
     await worker.start();

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { ErrorCode } from '../errors/error-catalogue.js';
 import { JobState } from './job-state.js';
 
-
 /** The wire form of a failure, as a schema (used to validate what is read back from Redis and to document HTTP). */
 export const serializedErrorSchema = z.object({
   code: z.enum(ErrorCode),
@@ -10,6 +9,19 @@ export const serializedErrorSchema = z.object({
   retryable: z.boolean(),
   details: z.record(z.string(), z.unknown()),
 });
+
+/** One attempt that did not succeed. */
+export const attemptRecordSchema = z.object({
+  attempt: z.number().int(),
+  /** `failed`: the handler failed; `lost`: the worker running it stopped (killed, or cut off) before it finished. */
+  outcome: z.enum(['failed', 'lost']),
+  error: serializedErrorSchema,
+  /** When the failure was recorded: for a lost attempt, when a later attempt found out. */
+  at: z.string(),
+});
+
+/** One attempt that did not succeed. */
+export type AttemptRecord = z.output<typeof attemptRecordSchema>;
 
 /**
  * Everything celeriac reports about one job; the same shape in the SDK (`getJob`) and over HTTP (`GET /v1/jobs/:id`).
@@ -30,6 +42,8 @@ export const jobRecordSchema = z.object({
   runAt: z.string().optional().describe('When a scheduled job becomes runnable.'),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** Attempts that did not succeed, in order: failed ones with their error, and ones lost with a worker that died. */
+  history: z.array(attemptRecordSchema).optional(),
 });
 
 /** A job as the SDK and HTTP API report it. */

@@ -75,6 +75,17 @@ export class ConsumedJob implements ReceivedJob {
   }
 }
 
+/** Where attempts that did not succeed are kept; see the broker's `attempts` key. */
+export interface AttemptHistory {
+  /** Records a failed attempt. */
+  recordFailure(id: string, attempt: number, error: SerializedError): Promise<void>;
+  /**
+   * Records the attempts before `attempt` that left no record as lost: BullMQ started them (its `attemptsStarted`
+   * counts them) but no outcome came back, because their worker died or was cut off.
+   */
+  recordLost(id: string, attempt: number): Promise<void>;
+}
+
 /** The BullMQ backoff type of celeriac jobs: {@link waitBeforeRetry} computes it from the job's own policy. */
 export const celeriacBackoff = 'celeriac';
 
@@ -106,7 +117,12 @@ export function waitBeforeRetry(attemptsMade: number, _type?: string, error?: Er
  * Runs one job through the processor and turns its failure into what BullMQ stores: the serialised error as JSON
  * in `failedReason`, thrown as `UnrecoverableError` when no retry can help.
  */
-export async function runConsumedJob(job: ConsumedJob, processor: JobProcessor): Promise<unknown> {
+export async function runConsumedJob(
+  job: ConsumedJob,
+  processor: JobProcessor,
+  history: AttemptHistory,
+): Promise<unknown> {
+  if (job.attempt - 1 > job.attemptsMade) await history.recordLost(job.id, job.attempt);
   try {
     const result = await processor(job);
     if (job.cancellation) throw job.cancellation;
@@ -116,6 +132,7 @@ export async function runConsumedJob(job: ConsumedJob, processor: JobProcessor):
   } catch (caught) {
     if (caught instanceof DelayedError) throw caught;
     const serialized = serializeError(job.cancellation ?? caught);
+    await history.recordFailure(job.id, job.attempt, serialized);
     // UnrecoverableError makes BullMQ fail the job now instead of spending its remaining attempts.
     if (!serialized.retryable) throw new UnrecoverableError(JSON.stringify(serialized));
     const requested = serialized.details['retryDelayMs'];

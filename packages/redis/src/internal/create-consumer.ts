@@ -1,13 +1,15 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Consumer, ConsumeOptions, JobProcessor } from '@celeriac/broker';
-import { ConsumedJob, runConsumedJob, waitBeforeRetry } from './consumed-job.js';
+import { ConsumedJob, runConsumedJob, waitBeforeRetry, type AttemptHistory } from './consumed-job.js';
 
 /** What the consumer needs from the broker that creates it. */
 export interface ConsumerContext {
   readonly keyPrefix: string;
   /** The pub/sub channel on which running jobs are cancelled (a message is the job id). */
   readonly cancelChannel: string;
+  /** Keeps the records of attempts that did not succeed. */
+  readonly history: AttemptHistory;
   /** Opens a blocking connection that the consumer owns and closes. */
   openConnection(): Redis;
 }
@@ -34,6 +36,10 @@ export async function createConsumer(
         connection: open(),
         prefix: context.keyPrefix,
         concurrency: options.concurrency,
+        lockDuration: options.leaseMs,
+        // Check for stalled (lost) jobs as often as a lease can lapse: recovery takes at most about two leases.
+        stalledInterval: options.leaseMs,
+        maxStalledCount: options.maxLostAttempts,
         autorun: true,
         settings: { backoffStrategy: waitBeforeRetry },
       }),
@@ -41,7 +47,7 @@ export async function createConsumer(
   const run = async (job: ConsumedJob): Promise<unknown> => {
     inFlight.set(job.id, job);
     try {
-      return await runConsumedJob(job, processor);
+      return await runConsumedJob(job, processor, context.history);
     } finally {
       inFlight.delete(job.id);
     }

@@ -15,6 +15,8 @@ export function metaKeys(keyPrefix: string) {
     worker: (id: string) => `${meta}:worker:${id}`,
     /** Pub/sub channel: a message (a job id) tells the worker running that job to cancel it. */
     cancelChannel: `${meta}:cancel`,
+    /** Hash with a TTL: attempt number → the attempt's record, for attempts that failed or were lost. */
+    attempts: (id: string) => `${meta}:attempts:${id}`,
     /** String with a TTL: the final record of a job cancelled before it ran. */
     cancelled: (id: string) => `${meta}:cancelled:${id}`,
   };

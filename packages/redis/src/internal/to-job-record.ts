@@ -43,6 +43,15 @@ export function parseFailedReason(failedReason: string): SerializedError {
   } catch {
     // not JSON: fall through and keep the raw text
   }
+  // BullMQ's own words for a job whose every attempt was lost (its worker died each time): a poison pill.
+  if (failedReason === 'job stalled more than allowable limit') {
+    return {
+      code: ErrorCode.WorkerLost,
+      message: 'Every attempt was lost with its worker (it stopped before the attempt finished), up to the stall limit.',
+      retryable: false,
+      details: { bullmq: failedReason },
+    };
+  }
   return { code: ErrorCode.HandlerError, message: failedReason, retryable: false, details: {} };
 }
 
