@@ -65,6 +65,23 @@ describe('HTTP API', () => {
     expect(bad.json().error.message).toContain('query.jobId');
   });
 
+  it('takes retry, expiry, ETA and dedupe options from the query string', async () => {
+    const app = await startApi();
+    const eta = new Date(Date.now() + 60_000).toISOString();
+    const first = await postJson(app, `/v1/tasks/add?eta=${encodeURIComponent(eta)}&expires=2h&attempts=3&dedupeKey=k1`, { x: 1, y: 1 });
+    expect(first.statusCode).toBe(201);
+    expect(first.json().state).toBe('scheduled');
+    const job = (await app.inject(`/v1/jobs/${first.json().id}`)).json();
+    expect(job.attempts).toEqual({ made: 0, max: 3 });
+    // The ETA becomes a delay from the client's clock; BullMQ stamps the job a few ms later. Tolerance: 100 ms.
+    expect(Math.abs(Date.parse(job.runAt) - Date.parse(eta))).toBeLessThan(100);
+    const again = await postJson(app, '/v1/tasks/add?dedupeKey=k1', { x: 2, y: 2 });
+    expect(again.json().id).toBe(first.json().id);
+    const bad = await postJson(app, '/v1/tasks/add?attempts=0', { x: 1, y: 1 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.message).toContain('query.retry.attempts');
+  });
+
   it('cancels a scheduled job', async () => {
     const app = await startApi();
     const { id } = (await postJson(app, '/v1/tasks/add?delay=60000', { x: 1, y: 1 })).json();

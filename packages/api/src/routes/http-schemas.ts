@@ -26,6 +26,11 @@ export const submitQuerySchema = z
     priority: z.coerce.number().int().optional().describe('1 (highest) to 2097152.'),
     jobId: z.string().optional().describe('Your own id; submitting it again returns the existing job.'),
     queue: z.string().optional().describe("Override the task's default queue."),
+    eta: z.iso.datetime({ offset: true }).optional().describe('Run at (or after) this ISO-8601 time; instead of delay.'),
+    expires: z.string().optional().describe('If not started within this duration ("1h"), the job ends expired.'),
+    attempts: z.coerce.number().int().optional().describe("Override the task's retry attempts."),
+    dedupeKey: z.string().optional().describe('While a job with this key is unfinished, return it instead.'),
+    dedupeTtl: z.string().optional().describe('How long the dedupe key holds (a duration, default "1h").'),
   })
   .strict();
 

@@ -71,9 +71,16 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
 
 /** Query-string options → enqueue options. Durations arrive as text: digits are milliseconds, `30s` has a unit. */
 function toEnqueueOptions(query: z.output<typeof submitQuerySchema>): EnqueueOptions {
-  const { delay, ...rest } = query;
-  const options = omitUndefined(rest);
-  return (delay === undefined ? options : { ...options, delay: /^\d+$/.test(delay) ? Number(delay) : delay }) as EnqueueOptions;
+  const { delay, eta, expires, attempts, dedupeKey, dedupeTtl, ...rest } = query;
+  const duration = (text: string) => (/^\d+$/.test(text) ? Number(text) : text);
+  return {
+    ...omitUndefined(rest),
+    ...(delay === undefined ? {} : { delay: duration(delay) }),
+    ...(eta === undefined ? {} : { eta: new Date(eta) }),
+    ...(expires === undefined ? {} : { expires: duration(expires) }),
+    ...(attempts === undefined ? {} : { retry: { attempts } }),
+    ...(dedupeKey === undefined ? {} : { dedupe: { key: dedupeKey, ttl: duration(dedupeTtl ?? '1h') } }),
+  } as EnqueueOptions;
 }
 
 /** Bad per-call options are the caller's mistake (400), not a fault of the server (500). */

@@ -12,6 +12,9 @@ export const submitCommand: Command = {
     wait: { type: 'boolean', short: 'w', description: 'Wait for the job to finish and print it' },
     timeout: { type: 'string', description: 'With --wait, give up after this many seconds', defaultHint: '60' },
     delay: { type: 'string', description: 'Run after this delay (e.g. 30s)' },
+    eta: { type: 'string', description: 'Run at this ISO-8601 time (instead of --delay)' },
+    expires: { type: 'string', description: 'If not started within this duration (e.g. 1h), the job expires' },
+    attempts: { type: 'string', description: "Override the task's retry attempts" },
     priority: { type: 'string', description: '1 (highest) to 2097152' },
     'job-id': { type: 'string', description: 'Your own id; submitting it again returns the same job' },
     queue: { type: 'string', description: "Override the task's queue" },
@@ -29,7 +32,16 @@ export const submitCommand: Command = {
       throw new UsageError(`the input is not valid JSON (${(error as Error).message}); quote it: '{"x": 1}'`);
     }
     const query = new URLSearchParams();
-    for (const [flag, param] of [['delay', 'delay'], ['priority', 'priority'], ['job-id', 'jobId'], ['queue', 'queue']] as const) {
+    const params = [
+      ['delay', 'delay'],
+      ['eta', 'eta'],
+      ['expires', 'expires'],
+      ['attempts', 'attempts'],
+      ['priority', 'priority'],
+      ['job-id', 'jobId'],
+      ['queue', 'queue'],
+    ] as const;
+    for (const [flag, param] of params) {
       const value = stringFlag(flags[flag]);
       if (value !== undefined) query.set(param, value);
     }
