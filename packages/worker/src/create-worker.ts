@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import {
+  Isolation,
   omitUndefined,
   toCatalogueEntry,
   serializeError,
@@ -14,6 +15,7 @@ import type { Broker, Consumer, ReceivedJob } from '@celeriac/broker';
 import { createRedisBroker } from '@celeriac/redis';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
 import { runJob, type RunJobDependencies } from './internal/run-job.js';
+import { createSandboxPool, type SandboxPool } from './internal/sandbox/sandbox-pool.js';
 
 /** The GPU executor as the worker uses it; `@celeriac/gpu` is imported only when a task needs a GPU. */
 type GpuExecutor = GpuRunner & { describe(): Promise<GpuCapability>; close(): Promise<void> };
@@ -65,6 +67,7 @@ class CeleriacWorker implements Worker {
   private gpuCapability: GpuCapability | undefined;
   private closing: Promise<void> | undefined;
   private readonly deps: RunJobDependencies;
+  private readonly sandbox: SandboxPool | undefined;
   // Promise.withResolvers would do, but Node 20 lacks it.
   private markClosed: () => void = () => {};
   private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
@@ -75,7 +78,23 @@ class CeleriacWorker implements Worker {
       options.broker ??
       createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix }));
     this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
-    this.deps = { tasks: this.tasks, limits: this.broker, abortGraceMs: options.abortGrace, gpu: () => this.gpuRunner() };
+    this.sandbox =
+      options.tasksModule === undefined
+        ? undefined
+        : createSandboxPool({
+            tasksModule: options.tasksModule,
+            maxThreads: options.concurrency * options.queues.length,
+            gpu: this.gpuRunner(),
+            ...(options.maxTasksPerChild === undefined ? {} : { maxTasksPerThread: options.maxTasksPerChild }),
+            ...(options.maxMemoryPerChildMb === undefined ? {} : { maxMemoryPerThreadMb: options.maxMemoryPerChildMb }),
+          });
+    this.deps = {
+      tasks: this.tasks,
+      limits: this.broker,
+      abortGraceMs: options.abortGrace,
+      gpu: () => this.gpuRunner(),
+      ...(this.sandbox ? { sandbox: this.sandbox } : {}),
+    };
   }
 
   async start(): Promise<void> {
@@ -90,8 +109,20 @@ class CeleriacWorker implements Worker {
       leaseMs: this.options.lease,
       maxLostAttempts: this.options.maxLostAttempts,
     });
+    const inline = this.options.tasks.filter((task) => task.isolation === Isolation.Inline || !this.sandbox);
+    if (!this.sandbox && this.options.tasks.some((task) => task.isolation === Isolation.Sandbox)) {
+      this.log.warn(
+        'no tasksModule was given, so every task runs inline, on the worker\'s event loop: pass tasksModule ' +
+          'to run handlers in sandbox threads (hard time limits, CPU-bound handlers that cannot delay lease renewal)',
+      );
+    }
     this.log.info(
-      { queues: this.options.queues, concurrency: this.options.concurrency, tasks: [...this.tasks.keys()] },
+      {
+        queues: this.options.queues,
+        concurrency: this.options.concurrency,
+        tasks: [...this.tasks.keys()],
+        inline: inline.map((task) => task.name),
+      },
       'worker started',
     );
   }
@@ -158,6 +189,8 @@ class CeleriacWorker implements Worker {
       // Redis may be gone already; the heartbeat then expires on its own.
       this.log.warn({ err: error }, 'could not remove heartbeat');
     });
+    // The consumer has handed back what was still running, so the threads can go now.
+    await this.sandbox?.close(0);
     if (this.gpuExecutor) await (await this.gpuExecutor).close();
     if (!this.options.broker) await this.broker.close();
   }

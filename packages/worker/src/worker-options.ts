@@ -9,6 +9,15 @@ import type { Logger } from 'pino';
 export interface WorkerOptions {
   /** The tasks this worker can run. Jobs of other tasks fail with `CELERIAC_TASK_NOT_FOUND`. */
   readonly tasks: readonly TaskDefinition[];
+  /**
+   * The module that exports `tasks` (a path or `new URL('./tasks.js', import.meta.url)`). Sandbox threads load their
+   * own copy of the tasks from it: a thread cannot be handed functions. Without it, every task runs inline.
+   */
+  readonly tasksModule?: string | URL;
+  /** Replace a sandbox thread after it ran this many jobs (Celery's `max_tasks_per_child`). Default: never. */
+  readonly maxTasksPerChild?: number;
+  /** Replace a sandbox thread whose heap grew past this many MiB (twice this is its hard cap). Default: no limit. */
+  readonly maxMemoryPerChildMb?: number;
   /** Where Redis is, when the worker should open its own broker. Default `redis://127.0.0.1:6379`. */
   readonly connection?: RedisConnectionOptions;
   /** Key prefix (hash-tagged), as for the client. Default `celeriac`. */
@@ -44,6 +53,9 @@ export interface WorkerOptions {
 const workerOptionsSchema = z
   .object({
     tasks: z.array(z.custom<TaskDefinition>((t) => typeof t === 'object' && t !== null && 'handler' in t, 'expected a task from defineTask()')).min(1, 'give the worker at least one task'),
+    tasksModule: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
+    maxTasksPerChild: z.number().int().min(1).optional(),
+    maxMemoryPerChildMb: z.number().int().min(16).optional(),
     connection: z.custom<RedisConnectionOptions>().optional(),
     prefix: z.string().optional(),
     broker: z.custom<Broker>((b) => typeof b === 'object' && b !== null && 'consume' in b, 'expected a Broker').optional(),

@@ -31,7 +31,7 @@ export const devCommand: Command = {
     const port = integerFlag(flags['port'] ?? process.env['PORT'], 'port', 8080, 0);
     const prefix = stringFlag(flags['prefix']) ?? 'celeriac';
 
-    const stack = await startStack(tasks, flags, prefix, port);
+    const stack = await startStack(tasks, tasksPath, flags, prefix, port);
     let exitCode = 0;
     try {
       await printBanner(stack, tasks, prefix);
@@ -65,6 +65,7 @@ interface Stack {
 
 async function startStack(
   tasks: readonly TaskDefinition[],
+  tasksPath: string | undefined,
   flags: Record<string, string | boolean | undefined>,
   prefix: string,
   port: number,
@@ -84,7 +85,15 @@ async function startStack(
     for (const step of stops.reverse()) await step();
   };
   try {
-    const worker = createWorker({ tasks, connection: redisUrl, prefix, logger: pino({ name: 'celeriac-worker', level: 'warn' }) });
+    // Sandbox threads load the tasks from their module: the one given, or the examples package.
+    const tasksModule = tasksPath ? resolve(tasksPath) : import.meta.resolve('@celeriac/examples');
+    const worker = createWorker({
+      tasks,
+      tasksModule,
+      connection: redisUrl,
+      prefix,
+      logger: pino({ name: 'celeriac-worker', level: 'warn' }),
+    });
     stops.push(() => worker.close());
     await worker.start();
     const app = await createApiServer({ connection: redisUrl, prefix, logger: { level: 'warn' } });

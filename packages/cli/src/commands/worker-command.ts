@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { redisFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 
@@ -12,6 +13,8 @@ export const workerCommand: Command = {
     concurrency: { type: 'string', short: 'c', description: 'Jobs at once, per queue', defaultHint: 'number of CPUs' },
     'shutdown-timeout': { type: 'string', description: 'Grace period for jobs in flight on shutdown', defaultHint: '30s' },
     lease: { type: 'string', description: 'How long a running job stays locked without renewal', defaultHint: '30s' },
+    'max-tasks-per-child': { type: 'string', description: 'Replace a sandbox thread after this many jobs', defaultHint: 'never' },
+    'max-memory-per-child': { type: 'string', description: 'Replace a sandbox thread above this heap (MiB)', defaultHint: 'no limit' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn, error or silent', defaultHint: 'info' },
     ...redisFlags,
   },
@@ -24,6 +27,7 @@ export const workerCommand: Command = {
     const [{ pino }, { createWorker, loadTaskModule }] = await Promise.all([import('pino'), import('@celeriac/worker')]);
     const worker = createWorker({
       tasks: await loadTaskModule(tasksPath),
+      tasksModule: resolve(tasksPath),
       connection: url,
       prefix,
       logger: pino({ name: 'celeriac-worker', level: stringFlag(flags['log-level']) ?? 'info' }),
@@ -31,6 +35,12 @@ export const workerCommand: Command = {
       ...(flags['concurrency'] === undefined ? {} : { concurrency: integerFlag(flags['concurrency'], 'concurrency', 1) }),
       ...(shutdownTimeout ? { shutdownTimeout: durationFlag(shutdownTimeout) } : {}),
       ...(stringFlag(flags['lease']) ? { lease: durationFlag(stringFlag(flags['lease'])!) } : {}),
+      ...(flags['max-tasks-per-child'] === undefined
+        ? {}
+        : { maxTasksPerChild: integerFlag(flags['max-tasks-per-child'], 'max-tasks-per-child', 1) }),
+      ...(flags['max-memory-per-child'] === undefined
+        ? {}
+        : { maxMemoryPerChildMb: integerFlag(flags['max-memory-per-child'], 'max-memory-per-child', 16) }),
     });
     const removeSignalHandlers = worker.closeOnSignals();
     await worker.start();

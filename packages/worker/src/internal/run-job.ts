@@ -1,6 +1,7 @@
 import {
   CeleriacError,
   ErrorCode,
+  Isolation,
   decodeJobEnvelope,
   isCeleriacError,
   isRetriedByPolicy,
@@ -12,10 +13,13 @@ import {
 import type { ReceivedJob } from '@celeriac/broker';
 import { runInline } from './run-inline.js';
 import { runWithinLimits, type LimitKeeper } from './run-within-limits.js';
+import type { SandboxPool } from './sandbox/sandbox-pool.js';
 
 /** What running a job needs from the worker. */
 export interface RunJobDependencies {
   readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  /** The sandbox pool, when the worker has a tasks module; tasks with `isolation: 'sandbox'` run there. */
+  readonly sandbox?: SandboxPool;
   /** The shared concurrency and rate limits. */
   readonly limits: LimitKeeper;
   /** How long a handler may keep running after its signal aborted (cancel, shutdown) before it is let go. */
@@ -42,8 +46,23 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
   const { input, meta } = decodeJobEnvelope(job.data, job.id);
   if (meta.expiresAtMs !== undefined && Date.now() >= meta.expiresAtMs) throw expired(job, meta.expiresAtMs);
   try {
+    const limits = meta.limits ?? task.limits;
+    const sandbox = task.isolation === Isolation.Sandbox ? deps.sandbox : undefined;
     return await runWithinLimits(job, task, input, deps.limits, () =>
-      runInline(task, input, new JobTaskContext(job, task, deps), meta.limits ?? task.limits, deps.abortGraceMs),
+      sandbox
+        ? sandbox.run({
+            jobId: job.id,
+            taskName: task.name,
+            attempt: job.attempt,
+            input,
+            ...(limits.softMs === undefined ? {} : { softLimitMs: limits.softMs }),
+            ...(limits.hardMs === undefined ? {} : { hardLimitMs: limits.hardMs }),
+            signal: job.signal,
+            abortGraceMs: deps.abortGraceMs,
+            log: (line) => job.log(line),
+            progress: (value) => job.progress(value),
+          })
+        : runInline(task, input, new JobTaskContext(job, task, deps), limits, deps.abortGraceMs),
     );
   } catch (error) {
     throw applyRetryOn(task, error);

@@ -1,0 +1,68 @@
+import {
+  CeleriacError,
+  ErrorCode,
+  type GpuKernel,
+  type GpuRunner,
+  type TaskContext,
+  type TaskDefinition,
+} from '@celeriac/core';
+import type { ParentChannel } from './parent-channel.js';
+import type { RunMessage } from './sandbox-protocol.js';
+
+/**
+ * The {@link TaskContext} a handler gets inside a sandbox thread. Everything that needs the worker (the job's log
+ * and progress in Redis, the GPU executor) is a call to the parent over {@link ParentChannel}; `signal` is aborted
+ * by the parent's `abort` messages (soft time limit, cancellation, shutdown).
+ */
+export class ThreadTaskContext implements TaskContext {
+  readonly jobId: string;
+  readonly taskName: string;
+  readonly attempt: number;
+  private readonly runId: number;
+
+  constructor(
+    run: RunMessage,
+    readonly signal: AbortSignal,
+    private readonly task: TaskDefinition,
+    private readonly channel: ParentChannel,
+    private readonly hasGpu: boolean,
+  ) {
+    this.jobId = run.jobId;
+    this.taskName = task.name;
+    this.attempt = run.attempt;
+    this.runId = run.runId;
+  }
+
+  async log(line: string): Promise<void> {
+    await this.channel.call(this.runId, { method: 'log', line });
+  }
+
+  async progress(value: number | Readonly<Record<string, unknown>>): Promise<void> {
+    await this.channel.call(this.runId, { method: 'progress', value });
+  }
+
+  /** The worker's GPU, reached through the parent; refused the same way as outside a sandbox. */
+  get gpu(): GpuRunner {
+    if ((this.task.resources.gpu ?? 0) <= 0) {
+      throw new CeleriacError(
+        ErrorCode.GpuUnavailable,
+        `Task "${this.task.name}" used ctx.gpu without declaring it. Add resources: { gpu: 1 } to its definition.`,
+        { details: { task: this.task.name } },
+      );
+    }
+    if (!this.hasGpu) {
+      throw new CeleriacError(
+        ErrorCode.GpuUnavailable,
+        `Task "${this.task.name}" used ctx.gpu, but this worker has no GPU configured. ` +
+          'Run it on a GPU worker: route the task to a queue that only GPU workers consume.',
+        { details: { task: this.task.name } },
+      );
+    }
+    const { channel, runId } = this;
+    return {
+      async run<Args, Result>(kernel: GpuKernel<Args, Result>, args: Args): Promise<Result> {
+        return (await channel.call(runId, { method: 'gpu', spec: kernel.spec, args })) as Result;
+      },
+    };
+  }
+}
