@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/test/**/*.test.ts', 'test/**/*.test.ts'],
     // `*.test-d.ts` files are the type tests. vitest does not report type errors in ordinary test files, so
-    // `npm run lint` also runs `tsc -p tsconfig.typecheck.json` over every test file.
+    // `npm test` runs `tsc -p tsconfig.typecheck.json` over every test file first (after the build it needs).
     typecheck: {
       enabled: true,
       include: ['packages/*/test/**/*.test-d.ts'],

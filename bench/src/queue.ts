@@ -1,7 +1,8 @@
 /**
  * Queue throughput: no-op jobs through celeriac and through raw BullMQ on the same Redis, at concurrency 1, 50, 200.
  *
- * Run it with `npm run bench -- queue [--jobs 5000] [--repeats 3]`. Set `REDIS_URL` to use an existing server;
+ * Run it with `npm run bench -- queue [--jobs 5000] [--repeats 3] [--isolation inline|sandbox]`. Set `REDIS_URL` to
+ * use an existing server;
  * otherwise a private redis-server without persistence is spawned. For each concurrency it measures enqueue
  * throughput (individual adds, 100 in flight) and processing throughput (a worker started on a full queue, timed
  * until every job completed), runs raw and celeriac in alternating order (three times by default), and prints the
@@ -37,15 +38,16 @@ interface RunContext {
   readonly target: RedisTarget;
   readonly jobs: number;
   readonly repeats: number;
+  readonly isolation: 'inline' | 'sandbox';
   /** Unique per run, so two runs against one shared Redis never share keys. */
   readonly runId: string;
 }
 
 async function main(): Promise<void> {
-  const { jobs, repeats } = parseOptions();
+  const { jobs, repeats, isolation } = parseOptions();
   const target = await openRedisTarget();
   try {
-    const context: RunContext = { target, jobs, repeats, runId: randomBytes(3).toString('hex') };
+    const context: RunContext = { target, jobs, repeats, isolation, runId: randomBytes(3).toString('hex') };
     await printEnvironment(context);
     // One unrecorded round of each side first: it JIT-compiles both code paths and loads BullMQ's Lua scripts.
     console.log('\nwarm-up (not recorded)…');
@@ -61,11 +63,19 @@ async function main(): Promise<void> {
 }
 
 /** `--jobs N` (default 5,000): jobs per measurement; `--repeats N` (default 3): runs per side and concurrency. */
-function parseOptions(): { jobs: number; repeats: number } {
+function parseOptions(): { jobs: number; repeats: number; isolation: 'inline' | 'sandbox' } {
   const { values } = parseArgs({
-    options: { jobs: { type: 'string', default: '5000' }, repeats: { type: 'string', default: '3' } },
+    options: {
+      jobs: { type: 'string', default: '5000' },
+      repeats: { type: 'string', default: '3' },
+      isolation: { type: 'string', default: 'inline' },
+    },
   });
-  return { jobs: positiveInteger('--jobs', values.jobs), repeats: positiveInteger('--repeats', values.repeats) };
+  const { isolation } = values;
+  if (isolation !== 'inline' && isolation !== 'sandbox') {
+    throw new Error(`--isolation must be inline or sandbox, got "${isolation}"`);
+  }
+  return { jobs: positiveInteger('--jobs', values.jobs), repeats: positiveInteger('--repeats', values.repeats), isolation };
 }
 
 function positiveInteger(flag: string, text: string): number {
@@ -74,7 +84,7 @@ function positiveInteger(flag: string, text: string): number {
   return value;
 }
 
-async function printEnvironment({ target, jobs, repeats }: RunContext): Promise<void> {
+async function printEnvironment({ target, jobs, repeats, isolation }: RunContext): Promise<void> {
   const redis = await describeRedis(target.admin);
   console.log('celeriac queue benchmark: no-op jobs, celeriac vs raw BullMQ');
   console.log(`date:     ${new Date().toISOString()}`);
@@ -82,6 +92,7 @@ async function printEnvironment({ target, jobs, repeats }: RunContext): Promise<
   console.log(`node:     ${process.version}`);
   console.log(`redis:    ${redis.version} (${redis.persistence}), ${target.source}`);
   console.log(`workload: ${jobs} jobs per measurement, ${enqueueInFlight} adds in flight, median of ${repeats} run(s)`);
+  console.log(`celeriac handlers: ${isolation === 'sandbox' ? 'in sandbox threads' : 'inline, on the worker event loop'}`);
 }
 
 /**
@@ -106,6 +117,7 @@ async function measure(context: RunContext, side: Side, concurrency: number, lab
       url: context.target.url,
       prefix,
       jobs: context.jobs,
+      isolation: context.isolation,
       concurrency,
       enqueueInFlight,
       // Generous: even 500 jobs/s finishes well inside it, and a stuck run still ends with an error.

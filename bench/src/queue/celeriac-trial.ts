@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -10,7 +10,8 @@ import { createRedisBroker } from '@celeriac/redis';
 import { createWorker, type Worker } from '@celeriac/worker';
 import { createCountdown, runBounded, timeThroughput, type Throughput } from '../lib/measure.js';
 import { assertNoFailures } from './assert-no-failures.js';
-import { queueName, type Trial, type TrialOptions } from './trial.js';
+import { noop } from './noop-task.js';
+import { keyPrefixOf, queueName, type Trial, type TrialOptions } from './trial.js';
 
 /** Logging off, so the figures measure the queue and not pino's serialisation. */
 const silentLogger = pino({ level: 'silent' });
@@ -27,8 +28,6 @@ export const runCeleriacTrial: Trial = async (options) => {
   const probe = new Queue(queueName, { connection: probeConnection, prefix: broker.prefix });
   try {
     await Promise.all([broker.ping(options.timeoutMs), once(probeConnection, 'ready')]);
-    // The client needs only the task's name, queue and input schema; the worker gets its own definition below.
-    const noop = defineNoopTask(() => {});
     const enqueue = await timeThroughput(options.jobs, () =>
       runBounded(options.jobs, options.enqueueInFlight, () => client.enqueue(noop, {})),
     );
@@ -54,29 +53,50 @@ async function processAll(options: TrialOptions, probe: Queue): Promise<Throughp
   const workerBroker = createRedisBroker({ connection: options.url, prefix: options.prefix });
   await workerBroker.ping(options.timeoutMs);
   const handled = createCountdown(options.jobs, options.timeoutMs, 'celeriac processing');
-  const noop = defineNoopTask(handled.tick);
+  const sandboxed = options.isolation === 'sandbox';
+  // A sandboxed handler runs in another thread, so it cannot count for us: BullMQ's completion events do instead.
+  const events = sandboxed ? await listenForCompletions(options, handled.tick) : undefined;
+  const tasks = [sandboxed ? noop : defineNoopTask(handled.tick)];
   let worker: Worker | undefined;
   try {
     return await timeThroughput(options.jobs, async () => {
       const { concurrency } = options;
-      worker = createWorker({ tasks: [noop], concurrency, broker: workerBroker, logger: silentLogger });
+      worker = createWorker({
+        tasks,
+        concurrency,
+        broker: workerBroker,
+        logger: silentLogger,
+        ...(sandboxed ? { tasksModule: noopTaskModule } : {}),
+      });
       await worker.start();
       await handled.done;
       while ((await probe.getActiveCount()) > 0) await sleep(1);
     });
   } finally {
     await worker?.close();
+    await events?.close();
     await workerBroker.close();
   }
 }
 
-/** The no-op task: empty input and `null` output, the least a task can declare. `onRun` lets a worker count calls. */
+const noopTaskModule = new URL('./noop-task.js', import.meta.url);
+
+/** Counts completions from the queue's event stream, ready before the clock starts. */
+async function listenForCompletions(options: TrialOptions, tick: () => void): Promise<QueueEvents> {
+  const events = new QueueEvents(queueName, { connection: { url: options.url }, prefix: keyPrefixOf(options.prefix) });
+  events.on('completed', tick);
+  await events.waitUntilReady();
+  return events;
+}
+
+/** The inline no-op task: like {@link noop}, but `onRun` counts its calls, which is exact and costs nothing. */
 function defineNoopTask(onRun: () => void) {
   return defineTask({
     name: 'noop',
     queue: queueName,
     input: z.object({}),
     output: z.null(),
+    isolation: 'inline',
     handler: () => {
       onRun();
       return null;

@@ -17,6 +17,8 @@ export interface TrialOptions {
   readonly enqueueInFlight: number;
   /** Give up (and fail the run) when a phase takes longer than this. */
   readonly timeoutMs: number;
+  /** Where celeriac's handler runs: on the worker's event loop, or in sandbox threads (the default for tasks). */
+  readonly isolation: 'inline' | 'sandbox';
 }
 
 /** Throughputs of one measurement. */

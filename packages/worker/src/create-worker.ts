@@ -83,7 +83,7 @@ class CeleriacWorker implements Worker {
         ? undefined
         : createSandboxPool({
             tasksModule: options.tasksModule,
-            maxThreads: options.concurrency * options.queues.length,
+            maxThreads: options.sandboxThreads,
             gpu: this.gpuRunner(),
             ...(options.maxTasksPerChild === undefined ? {} : { maxTasksPerThread: options.maxTasksPerChild }),
             ...(options.maxMemoryPerChildMb === undefined ? {} : { maxMemoryPerThreadMb: options.maxMemoryPerChildMb }),

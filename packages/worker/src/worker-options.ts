@@ -14,6 +14,11 @@ export interface WorkerOptions {
    * own copy of the tasks from it: a thread cannot be handed functions. Without it, every task runs inline.
    */
   readonly tasksModule?: string | URL;
+  /**
+   * Sandbox threads, each running one job at a time. More threads than cores do not speed up CPU-bound handlers,
+   * and each costs memory and a module load; light async handlers belong inline. Default: the number of CPUs.
+   */
+  readonly sandboxThreads?: number;
   /** Replace a sandbox thread after it ran this many jobs (Celery's `max_tasks_per_child`). Default: never. */
   readonly maxTasksPerChild?: number;
   /** Replace a sandbox thread whose heap grew past this many MiB (twice this is its hard cap). Default: no limit. */
@@ -54,6 +59,7 @@ const workerOptionsSchema = z
   .object({
     tasks: z.array(z.custom<TaskDefinition>((t) => typeof t === 'object' && t !== null && 'handler' in t, 'expected a task from defineTask()')).min(1, 'give the worker at least one task'),
     tasksModule: z.union([z.string().min(1), z.instanceof(URL)]).optional(),
+    sandboxThreads: z.number().int().min(1).max(1_024).default(availableParallelism()),
     maxTasksPerChild: z.number().int().min(1).optional(),
     maxMemoryPerChildMb: z.number().int().min(16).optional(),
     connection: z.custom<RedisConnectionOptions>().optional(),
