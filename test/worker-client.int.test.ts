@@ -132,6 +132,13 @@ describe('client and worker over Redis', () => {
     expect(await broker.listWorkers()).toEqual([]);
   });
 
+  it("shows the handler's log lines on the job", async () => {
+    await startWorker();
+    const job = await client().enqueue(sleeps, { ms: 5 });
+    await job.result({ timeoutMs: 10_000 });
+    expect((await job.record()).logs).toEqual(['sleeping 5 ms']);
+  });
+
   it('finishes jobs in flight before closing', async () => {
     const worker = await startWorker();
     const job = await client().enqueue(sleeps, { ms: 400 });

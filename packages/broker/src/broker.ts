@@ -54,6 +54,11 @@ export interface ReceivedJob {
    * read: most handlers never look, and an AbortController per job is a measurable cost at high throughput.
    */
   readonly signal: AbortSignal;
+  /**
+   * Calls `listener` when the job must stop (at once if it already must). Unlike reading `signal`, this allocates no
+   * AbortController, so the worker can watch every job for cancellation at no cost.
+   */
+  onAbort(listener: (reason: Error) => void): void;
   /** Appends a line to the job's log. */
   log(line: string): Promise<void>;
   /** Records the job's latest progress value (and emits it as an event). */

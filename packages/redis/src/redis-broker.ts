@@ -43,6 +43,9 @@ import {
 import { OperationDeadlines } from './internal/operation-deadlines.js';
 import { KeyLimiter } from './internal/limits/key-limiter.js';
 
+/** How many of a job's most recent log lines its record carries. */
+const maxLogLines = 100;
+
 /**
  * The Redis implementation of the celeriac {@link Broker}, on BullMQ. One instance shares a command connection
  * between all its queues, and opens blocking connections only for consumers and result waiters.
@@ -391,8 +394,15 @@ class RedisBroker implements Broker {
     const state = job && toJobState(bullState, job.attemptsMade);
     if (!job || !state) return undefined;
     const record = toJobRecord(job, state);
-    const history = parseAll(await this.connection.hvals(this.keys.attempts(id)), (value) => attemptRecordSchema.safeParse(value));
+    const [attempts, logs] = (await this.connection
+      .pipeline()
+      .hvals(this.keys.attempts(id))
+      // BullMQ keeps a job's log lines in a list beside the job, and removes it with the job.
+      .lrange(`${this.prefix}:${queue.name}:${id}:logs`, -maxLogLines, -1)
+      .exec()) as [[Error | null, string[]], [Error | null, string[]]];
+    const history = parseAll(attempts[1] ?? [], (value) => attemptRecordSchema.safeParse(value));
     if (history.length > 0) record.history = history.sort((a, b) => a.attempt - b.attempt);
+    if (logs[1] && logs[1].length > 0) record.logs = logs[1];
     return { job, record };
   }
 

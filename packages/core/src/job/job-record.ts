@@ -44,6 +44,8 @@ export const jobRecordSchema = z.object({
   finishedAt: z.string().optional(),
   /** Attempts that did not succeed, in order: failed ones with their error, and ones lost with a worker that died. */
   history: z.array(attemptRecordSchema).optional(),
+  /** The last lines the handler wrote with `ctx.log` (up to 100), oldest first. */
+  logs: z.array(z.string()).optional(),
 });
 
 /** A job as the SDK and HTTP API report it. */

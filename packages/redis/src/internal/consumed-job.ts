@@ -18,6 +18,8 @@ export class ConsumedJob implements ReceivedJob {
   readonly attemptsMade: number;
   readonly attempt: number;
   private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
+  private abortListeners: ((reason: Error) => void)[] | undefined;
   /** Set when the job was cancelled while running: whatever the handler returns, the job ends `cancelled`. */
   cancellation: CeleriacError | undefined;
 
@@ -36,13 +38,24 @@ export class ConsumedJob implements ReceivedJob {
   }
 
   get signal(): AbortSignal {
-    this.controller ??= new AbortController();
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
     return this.controller.signal;
   }
 
-  /** Aborts the signal if anyone holds it; a handler that never read it cannot react anyway. */
+  /** Aborts the signal if anyone holds it (a handler that never read it cannot react anyway), and tells listeners. */
   abort(reason: Error): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
     this.controller?.abort(reason);
+    for (const listener of this.abortListeners ?? []) listener(reason);
+  }
+
+  onAbort(listener: (reason: Error) => void): void {
+    if (this.abortReason) listener(this.abortReason);
+    else (this.abortListeners ??= []).push(listener);
   }
 
   /** Marks the job cancelled and aborts its signal. */

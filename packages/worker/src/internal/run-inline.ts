@@ -17,17 +17,13 @@ export async function runInline(
   input: unknown,
   ctx: TaskContext,
   limits: AttemptLimits,
-  abortGraceMs: number,
+  abort: { onAbort(listener: (reason: Error) => void): void; readonly graceMs: number },
 ): Promise<unknown> {
   const timers: NodeJS.Timeout[] = [];
-  // Cancellation or shutdown aborts ctx.signal; a handler that ignores it is let go after the grace period, so the
-  // job can end (its late result is discarded).
+  // Cancellation or shutdown aborts the job; a handler that ignores it is let go after the grace period, so the job
+  // can end (its late result is discarded). onAbort, not ctx.signal: the signal would cost an AbortController per job.
   const abandoned = new Promise<never>((_, reject) => {
-    const onAbort = (): void => {
-      timers.push(setTimeout(() => reject(ctx.signal.reason), abortGraceMs));
-    };
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    abort.onAbort((reason) => timers.push(setTimeout(() => reject(reason), abort.graceMs)));
   });
   abandoned.catch(() => {}); // settled by the race below; never an unhandled rejection
   try {

@@ -62,7 +62,10 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
             log: (line) => job.log(line),
             progress: (value) => job.progress(value),
           })
-        : runInline(task, input, new JobTaskContext(job, task, deps), limits, deps.abortGraceMs),
+        : runInline(task, input, new JobTaskContext(job, task, deps), limits, {
+            onAbort: (listener) => job.onAbort(listener),
+            graceMs: deps.abortGraceMs,
+          }),
     );
   } catch (error) {
     throw applyRetryOn(task, error);
