@@ -5,7 +5,8 @@ import { createClient, type JobHandle } from '@celeriac/client';
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 import { add } from './fixtures/test-tasks.js';
-import { flaky, patient, refusesForGood, stubborn, throwsPlain } from './fixtures/retry-tasks.js';
+import { flaky, patient, refusesForGood, reportsProgress, stubborn, throwsPlain } from './fixtures/retry-tasks.js';
+import type { JobEvent } from '@celeriac/client';
 
 const redis = useTestRedis();
 
@@ -158,6 +159,23 @@ describe('time limits and progress (inline tasks)', () => {
     const job = await client().enqueue(patient, { ms: 5_000 }, { limits: { soft: 150 } });
     expect(await job.result({ timeoutMs: 10_000 })).toEqual({ aborted: ErrorCode.TimeLimitExceeded });
     expect((await job.record()).progress).toEqual({ done: true });
+  });
+
+  it('streams the job starting, its progress and its finish to watchers', async () => {
+    const job = await client().enqueue(reportsProgress, {});
+    const events: JobEvent[] = [];
+    const finished = new Promise<void>((resolve) => {
+      void job.watch((event) => {
+        events.push(event);
+        if (event.type === 'finished') resolve();
+      });
+    });
+    await startWorker([reportsProgress]);
+    await finished;
+    expect(events.map((event) => event.type)).toEqual(['active', 'progress', 'progress', 'progress', 'finished']);
+    expect(events.filter((event) => event.type === 'progress').map((event) => event.progress)).toEqual([33, 66, 100]);
+    expect(events.at(-1)).toEqual({ type: 'finished', id: job.id, outcome: { id: job.id, task: 'reports-progress', state: JobState.Succeeded, result: 'done' } });
+    expect((await job.record()).progress).toBe(100);
   });
 
   it('fails the attempt at the hard limit', async () => {

@@ -37,6 +37,12 @@ export interface JobOutcome {
   readonly error?: SerializedError;
 }
 
+/** A change in one job's life, as {@link Broker.watchJob} reports it. */
+export type JobEvent =
+  | { readonly type: 'active'; readonly id: string }
+  | { readonly type: 'progress'; readonly id: string; readonly progress: unknown }
+  | { readonly type: 'finished'; readonly id: string; readonly outcome: JobOutcome };
+
 /** A job as a consumer receives it. */
 export interface ReceivedJob {
   readonly id: string;
@@ -135,6 +141,12 @@ export interface Broker {
    * @throws CeleriacError `CELERIAC_RESULT_TIMEOUT` after `timeoutMs`
    */
   waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined>;
+  /**
+   * Calls `listener` as the job starts, reports progress and finishes, until the returned function is called (or it
+   * finished). Events are live, not replayed: read the job first for what already happened.
+   * @throws CeleriacError `CELERIAC_JOB_NOT_FOUND` for an unknown id
+   */
+  watchJob(id: string, listener: (event: JobEvent) => void): Promise<() => void>;
   /** Cancels a job: one that has not started never runs; a running one is signalled to stop on its worker. */
   cancelJob(id: string): Promise<CancelOutcome>;
   /** Starts consuming queues. */

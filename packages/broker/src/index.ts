@@ -17,6 +17,7 @@ export type {
   Broker,
   EnqueueRequest,
   JobOutcome,
+  JobEvent,
   LimitRequest,
   LimitDecision,
   ReceivedJob,

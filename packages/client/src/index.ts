@@ -17,3 +17,4 @@
 export { createClient, type Client, type ClientOptions } from './create-client.js';
 export { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions } from './enqueue-options.js';
 export { createJobHandle, type JobHandle, type ResultOptions } from './job-handle.js';
+export type { JobEvent, JobOutcome } from '@celeriac/broker';

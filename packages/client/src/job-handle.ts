@@ -5,7 +5,7 @@ import {
   deserializeError,
   type JobRecord,
 } from '@celeriac/core';
-import type { Broker, CancelOutcome, JobOutcome } from '@celeriac/broker';
+import type { Broker, CancelOutcome, JobEvent, JobOutcome } from '@celeriac/broker';
 
 /** What `result()` accepts. */
 export interface ResultOptions {
@@ -27,6 +27,13 @@ export interface JobHandle<Output = unknown> {
    */
   result(options?: ResultOptions): Promise<Output>;
   /**
+   * Calls `listener` as the job starts (`active`), reports progress (`progress`, with the value the handler passed
+   * to `ctx.progress`) and finishes (`finished`, with its outcome). Returns a function that stops watching; watching
+   * also stops by itself once the job finished. Events are live: call `record()` first for what already happened.
+   * @throws `CELERIAC_JOB_NOT_FOUND`
+   */
+  watch(listener: (event: JobEvent) => void): Promise<() => void>;
+  /**
    * Cancels the job. One that has not started ends `cancelled` and never runs (`cancelled`). A running one has its
    * `ctx.signal` aborted on its worker and ends `cancelled` (`cancelling`; a handler that ignores the signal is
    * stopped after a grace period). A finished one is left alone (`already-finished`).
@@ -45,6 +52,7 @@ export function createJobHandle<Output>(broker: Broker, id: string): JobHandle<O
       const done = (await broker.waitForJob(id, timeoutMs)) ?? throwNotFound(id);
       return outputOf<Output>(done);
     },
+    watch: (listener) => broker.watchJob(id, listener),
     async cancel() {
       const outcome = await broker.cancelJob(id);
       return outcome === 'not-found' ? throwNotFound(id) : outcome;

@@ -22,6 +22,7 @@ import type {
   ConsumeOptions,
   Consumer,
   EnqueueRequest,
+  JobEvent,
   JobOutcome,
   JobProcessor,
   LimitDecision,
@@ -169,6 +170,47 @@ class RedisBroker implements Broker {
       // The job may have finished between the first read and the subscription: look once more.
       check({ jobId: id });
     });
+  }
+
+  async watchJob(id: string, listener: (event: JobEvent) => void): Promise<() => void> {
+    const queue = await this.run('watchJob', () => this.findQueue(id));
+    if (!queue) {
+      throw new CeleriacError(ErrorCode.JobNotFound, `Job "${id}" was not found, so it cannot be watched.`, {
+        details: { id },
+      });
+    }
+    const events = await this.eventsFor(queue.name);
+    const onActive = (event: { jobId: string }): void => {
+      if (event.jobId === id) listener({ type: 'active', id });
+    };
+    const onProgress = (event: { jobId: string; data: unknown }): void => {
+      if (event.jobId === id) listener({ type: 'progress', id, progress: event.data });
+    };
+    const onEnd = (event: { jobId: string }): void => {
+      if (event.jobId !== id) return;
+      this.getOutcome(id).then(
+        (found) => {
+          // A failed attempt that will be retried is not the end.
+          if (!found || !isTerminalState(found.outcome.state)) return;
+          stop();
+          listener({ type: 'finished', id, outcome: found.outcome });
+        },
+        () => undefined, // Redis away: the watcher sees no event, as with any missed pub/sub message
+      );
+    };
+    const stop = (): void => {
+      events.off('active', onActive);
+      events.off('progress', onProgress);
+      events.off('completed', onEnd);
+      events.off('failed', onEnd);
+      events.off('removed', onEnd);
+    };
+    events.on('active', onActive);
+    events.on('progress', onProgress);
+    events.on('completed', onEnd);
+    events.on('failed', onEnd);
+    events.on('removed', onEnd);
+    return stop;
   }
 
   async cancelJob(id: string): Promise<CancelOutcome> {
