@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { defineTask } from '@celeriac/core';
 import { createClient } from '@celeriac/client';
-import { createWorker } from '@celeriac/worker';
+import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 
 const redis = useTestRedis();
@@ -39,14 +39,24 @@ const rateLimited = defineTask({
   handler: () => ({ startedAtMs: Date.now() }),
 });
 
-async function startWorker(concurrency: number) {
+const unlimited = defineTask({
+  name: 'unlimited',
+  queue: 'throttled',
+  input: z.object({}),
+  output: z.object({ startedAtMs: z.number() }),
+  isolation: 'inline',
+  handler: () => ({ startedAtMs: Date.now() }),
+});
+
+async function startWorker(concurrency: number, options: Partial<WorkerOptions> = {}) {
   const worker = redis.track(
     createWorker({
-      tasks: [tenantWork, rateLimited],
+      tasks: [tenantWork, rateLimited, unlimited],
       connection: redis.url,
       prefix: redis.prefix,
       logger: pino({ level: 'silent' }),
       concurrency,
+      ...options,
     }),
   );
   await worker.start();
@@ -66,7 +76,7 @@ describe('fairness and rate limits', () => {
     expect(peak.get('big')).toBe(2);
   });
 
-  it('starts at most 5 jobs a second under a 5/s rate limit, across the whole queue', { timeout: 30_000 }, async () => {
+  it('starts at most 5 jobs of a task a second under its 5/s rate limit', { timeout: 30_000 }, async () => {
     const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
     const jobs = await Promise.all(Array.from({ length: 10 }, () => client.enqueue(rateLimited, {})));
     await startWorker(10);
@@ -74,5 +84,16 @@ describe('fairness and rate limits', () => {
     // One start every 200 ms: no one-second window holds more than 5 starts. Tolerance: a start may come early by
     // the clock difference between Redis (which spaces them) and this process (which stamps them), ~a few ms here.
     for (let i = 5; i < 10; i++) expect(starts[i]! - starts[i - 5]!).toBeGreaterThanOrEqual(990);
+  });
+
+  it('limits a whole queue with a worker-level rate limit (BullMQ limiter, global in Redis)', { timeout: 30_000 }, async () => {
+    const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
+    const jobs = await Promise.all(Array.from({ length: 10 }, () => client.enqueue(unlimited, {})));
+    await startWorker(10, { queueRateLimits: { throttled: '5/s' } });
+    const starts = (await Promise.all(jobs.map((job) => job.result({ timeoutMs: 20_000 })))).map((r) => r.startedAtMs).sort((a, b) => a - b);
+    // BullMQ's limiter counts starts per fixed window of 1 s: five, then the next five a window later. Tolerance: a
+    // window may close a few ms before this process stamps the last start of the previous one.
+    expect(starts[5]! - starts[4]!).toBeGreaterThanOrEqual(500);
+    for (let i = 5; i < 10; i++) expect(starts[i]! - starts[i - 5]!).toBeGreaterThanOrEqual(900);
   });
 });

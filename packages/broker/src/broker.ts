@@ -108,6 +108,11 @@ export interface ConsumeOptions {
   readonly leaseMs: number;
   /** How many times a job may be lost with its consumer before it fails for good (a poison pill). */
   readonly maxLostAttempts: number;
+  /**
+   * Global rate limits by queue: at most `limit` job starts per `perMs` on that queue, across every consumer that
+   * sets the same limit.
+   */
+  readonly queueRateLimits?: Readonly<Record<string, { readonly limit: number; readonly perMs: number }>>;
 }
 
 /** A running consumer. */

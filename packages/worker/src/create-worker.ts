@@ -108,6 +108,7 @@ class CeleriacWorker implements Worker {
       concurrency: this.options.concurrency,
       leaseMs: this.options.lease,
       maxLostAttempts: this.options.maxLostAttempts,
+      ...(this.options.queueRateLimits ? { queueRateLimits: this.options.queueRateLimits } : {}),
     });
     const inline = this.options.tasks.filter((task) => task.isolation === Isolation.Inline || !this.sandbox);
     if (!this.sandbox && this.options.tasks.some((task) => task.isolation === Isolation.Sandbox)) {

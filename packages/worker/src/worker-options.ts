@@ -1,6 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { durationMs, nameSchema, resolveOptions, type Duration, type TaskDefinition } from '@celeriac/core';
+import {
+  durationMs,
+  nameSchema,
+  rateLimitSchema,
+  resolveOptions,
+  type Duration,
+  type RateLimitOptions,
+  type TaskDefinition,
+} from '@celeriac/core';
 import type { Broker } from '@celeriac/broker';
 import type { RedisConnectionOptions } from '@celeriac/redis';
 import type { Logger } from 'pino';
@@ -47,6 +55,11 @@ export interface WorkerOptions {
   readonly lease?: Duration;
   /** How many times a job may be lost with a dying worker before it fails (`CELERIAC_WORKER_LOST`). Default 2. */
   readonly maxLostAttempts?: number;
+  /**
+   * Global rate limits by queue (`{ emails: '100/s' }`): BullMQ's limiter, enforced in Redis across every worker of
+   * the queue (give each worker the same limit). Per-task and per-key limits go on the task (`rateLimit`).
+   */
+  readonly queueRateLimits?: Readonly<Record<string, RateLimitOptions<never>>>;
   /** How often the worker refreshes its heartbeat; it expires after three missed beats. Default `'5s'`. */
   readonly heartbeatInterval?: Duration;
   /** A pino logger. Default: pino at `info` on stdout. */
@@ -70,6 +83,9 @@ const workerOptionsSchema = z
     shutdownTimeout: durationMs.default(30_000),
     abortGrace: durationMs.default(10_000),
     lease: durationMs.pipe(z.number().min(500)).default(30_000),
+    queueRateLimits: z
+      .record(nameSchema, rateLimitSchema.refine((rate) => !('key' in rate), 'a queue rate limit has no key'))
+      .optional(),
     maxLostAttempts: z.number().int().min(1).max(100).default(2),
     heartbeatInterval: durationMs.pipe(z.number().min(100)).default(5_000),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'child' in l, 'expected a pino logger').optional(),

@@ -40,6 +40,10 @@ export async function createConsumer(
         // Check for stalled (lost) jobs as often as a lease can lapse: recovery takes at most about two leases.
         stalledInterval: options.leaseMs,
         maxStalledCount: options.maxLostAttempts,
+        // BullMQ's limiter lives in Redis, so it holds across every worker of the queue.
+        ...(options.queueRateLimits?.[queue]
+          ? { limiter: { max: options.queueRateLimits[queue].limit, duration: options.queueRateLimits[queue].perMs } }
+          : {}),
         autorun: true,
         settings: { backoffStrategy: waitBeforeRetry },
       }),
