@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { CeleriacError, ErrorCode, omitUndefined } from '@celeriac/core';
-import { createClient } from '@celeriac/client';
+import { createCatalogueCache, createClient } from '@celeriac/client';
 import { createRedisBroker } from '@celeriac/redis';
 import { resolveApiOptions, type ApiOptions } from './api-options.js';
 import { CatalogueValidator } from './internal/catalogue-validator.js';
@@ -32,7 +32,7 @@ export async function createApiServer(options: ApiOptions = {}): Promise<Fastify
       omitUndefined({ connection: resolved.connection, prefix: resolved.prefix, commandTimeout: resolved.redisTimeout }),
     );
   const client = createClient({ broker, source: 'http' });
-  const catalogue = new CatalogueValidator(broker);
+  const catalogue = new CatalogueValidator(createCatalogueCache(broker));
 
   const app = Fastify({ logger: resolved.logger ?? true, bodyLimit: resolved.bodyLimitBytes });
   app.setValidatorCompiler(validatorCompiler);

@@ -17,4 +17,5 @@
 export { createClient, type Client, type ClientOptions } from './create-client.js';
 export { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions } from './enqueue-options.js';
 export { createJobHandle, type JobHandle, type ResultOptions } from './job-handle.js';
+export { createCatalogueCache, type CatalogueCache } from './catalogue-cache.js';
 export type { JobEvent, JobOutcome } from '@celeriac/broker';

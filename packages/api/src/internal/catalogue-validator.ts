@@ -1,28 +1,24 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { CeleriacError, ErrorCode, type CatalogueEntry, type ValidationIssue } from '@celeriac/core';
-import type { Broker } from '@celeriac/broker';
+import type { CatalogueCache } from '@celeriac/client';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-/** How long a read of the catalogue is reused; submissions then cost no extra Redis round trip. */
-const catalogueTtlMs = 1_000;
-
 /**
- * The task catalogue as the API sees it: read from Redis (where workers publish it), cached briefly, with a
+ * The task catalogue as the API sees it: read from Redis (where workers publish it) through the client's cache, with a
  * compiled JSON Schema validator per task. The API validates submissions with these, never with user code.
  */
 export class CatalogueValidator {
   private readonly ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
   private readonly validators = new Map<string, { publishedAtMs: number; validate: ValidateFunction }>();
-  private cached: { entries: Map<string, CatalogueEntry>; readAtMs: number } | undefined;
 
-  constructor(private readonly broker: Broker) {}
+  constructor(private readonly catalogue: CatalogueCache) {}
 
   /** Every published task, sorted by name. */
-  async list(): Promise<CatalogueEntry[]> {
-    return [...(await this.entries()).values()];
+  list(): Promise<CatalogueEntry[]> {
+    return this.catalogue.list();
   }
 
   /**
@@ -30,7 +26,7 @@ export class CatalogueValidator {
    * @throws CeleriacError `CELERIAC_TASK_NOT_FOUND`
    */
   async get(name: string): Promise<CatalogueEntry> {
-    const entry = (await this.entries()).get(name);
+    const entry = await this.catalogue.get(name);
     if (entry) return entry;
     throw new CeleriacError(
       ErrorCode.TaskNotFound,
@@ -57,15 +53,6 @@ export class CatalogueValidator {
       `Invalid input for task "${entry.name}": ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}.`,
       { details: { task: entry.name, issues } },
     );
-  }
-
-  private async entries(): Promise<Map<string, CatalogueEntry>> {
-    const now = Date.now();
-    if (!this.cached || now - this.cached.readAtMs > catalogueTtlMs) {
-      const list = await this.broker.listCatalogue();
-      this.cached = { entries: new Map(list.map((entry) => [entry.name, entry])), readAtMs: now };
-    }
-    return this.cached.entries;
   }
 
   private validatorFor(entry: CatalogueEntry): ValidateFunction {
