@@ -76,12 +76,16 @@ export interface ReceivedJob {
   defer(delayMs: number): Promise<void>;
 }
 
-/** What a job asks of the shared limits before it runs. */
+/**
+ * What a job asks of the shared limits before it runs. Keys are opaque strings compared exactly: the caller scopes
+ * them (the worker prefixes the task name), and the same key under `concurrency` and `rate` names two limits.
+ */
 export interface LimitRequest {
+  /** The job asking; it names the job's slot, so asking again for the same job is not counted twice. */
   readonly jobId: string;
   /** A slot among at most `limit` for `key`, held as a lease that lapses after `leaseMs` unless renewed. */
   readonly concurrency?: { readonly key: string; readonly limit: number; readonly leaseMs: number };
-  /** A start among at most `limit` per `perMs` for `key`. */
+  /** A start among at most `limit` per `perMs` for `key`, spaced evenly (one every `perMs / limit`). */
   readonly rate?: { readonly key: string; readonly limit: number; readonly perMs: number };
 }
 

@@ -8,6 +8,7 @@ import {
   JobState,
   attemptRecordSchema,
   catalogueEntrySchema,
+  isCeleriacError,
   isTerminalState,
   jobRecordSchema,
   workerInfoSchema,
@@ -133,10 +134,15 @@ class RedisBroker implements Broker {
   async waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined> {
     const first = await this.getOutcome(id);
     if (first === undefined || isTerminalState(first.outcome.state)) return first?.outcome;
-    const events = await this.eventsFor(first.queue);
     return new Promise<JobOutcome | undefined>((resolve, reject) => {
+      let stop = (): void => {};
+      const finish = (outcome: JobOutcome | undefined): void => {
+        clearTimeout(timer);
+        stop();
+        resolve(outcome);
+      };
       const timer = setTimeout(() => {
-        cleanup();
+        stop();
         reject(
           new CeleriacError(
             ErrorCode.ResultTimeout,
@@ -146,29 +152,27 @@ class RedisBroker implements Broker {
           ),
         );
       }, timeoutMs);
-      const check = (event: { jobId: string }): void => {
-        if (event.jobId !== id) return;
-        this.getOutcome(id).then((found) => {
-          if (found !== undefined && !isTerminalState(found.outcome.state)) return; // a retry, not the end
-          cleanup();
-          resolve(found?.outcome);
-        }, fail);
-      };
-      const fail = (error: unknown): void => {
-        cleanup();
-        reject(error);
-      };
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        events.off('completed', check);
-        events.off('failed', check);
-        events.off('removed', check);
-      };
-      events.on('completed', check);
-      events.on('failed', check);
-      events.on('removed', check);
-      // The job may have finished between the first read and the subscription: look once more.
-      check({ jobId: id });
+      const watching = this.watchJob(id, (event) => {
+        if (event.type === 'finished') finish(event.outcome);
+      })
+        .then((unwatch) => {
+          stop = unwatch;
+        })
+        // The job left its queue between the first read and the subscription (cancelled, or removed by retention).
+        .catch((error: unknown) => {
+          if (!isCeleriacError(error, ErrorCode.JobNotFound)) throw error;
+        });
+      // Either way, it may have finished meanwhile: look once more.
+      watching
+        .then(() => this.getOutcome(id))
+        .then((now) => {
+          if (now === undefined || isTerminalState(now.outcome.state)) finish(now?.outcome);
+        })
+        .catch((error: unknown) => {
+          clearTimeout(timer);
+          stop();
+          reject(error);
+        });
     });
   }
 

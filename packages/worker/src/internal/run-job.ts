@@ -11,6 +11,7 @@ import {
   type TaskDefinition,
 } from '@celeriac/core';
 import type { ReceivedJob } from '@celeriac/broker';
+import { assertGpuDeclared } from './assert-gpu-declared.js';
 import { runInline } from './run-inline.js';
 import { runWithinLimits, type LimitKeeper } from './run-within-limits.js';
 import type { SandboxPool } from './sandbox/sandbox-pool.js';
@@ -126,13 +127,7 @@ class JobTaskContext implements TaskContext {
   }
 
   get gpu(): GpuRunner {
-    if ((this.task.resources.gpu ?? 0) <= 0) {
-      throw new CeleriacError(
-        ErrorCode.GpuUnavailable,
-        `Task "${this.task.name}" used ctx.gpu without declaring it. Add resources: { gpu: 1 } to its definition.`,
-        { details: { task: this.task.name } },
-      );
-    }
+    assertGpuDeclared(this.task);
     return this.deps.gpu();
   }
 }

@@ -1,37 +1,8 @@
 import type { Redis } from 'ioredis';
+import type { LimitDecision, LimitRequest } from '@celeriac/broker';
 import { acquireLimitsLua } from './acquire-limits-lua.js';
 import { limitKeys, type LimitKeys } from './limit-keys.js';
 import { renewLeaseLua } from './renew-lease-lua.js';
-
-/**
- * What one job asks for when a worker picks it up. Keys are opaque strings compared exactly; the caller scopes them
- * (for a per-task limit, put the task name in the key), and the same key under `concurrency` and `rate` names two
- * separate limits. Limits, `leaseMs` and `perMs` must be ≥ 1; the caller validates them where it resolves the task's
- * options.
- */
-export interface LimitRequest {
-  /** The job asking; it names the job's slot, so asking again for the same job is not counted twice. */
-  readonly jobId: string;
-  /**
-   * At most `limit` jobs with this key hold a slot at once. The slot is a lease: it expires after `leaseMs` unless
-   * renewed, so a worker that dies cannot hold it forever.
-   */
-  readonly concurrency?: { readonly key: string; readonly limit: number; readonly leaseMs: number };
-  /**
-   * At most `limit` acquisitions per `perMs` for this key. A smooth limit: GCRA (the generic cell rate algorithm)
-   * without burst, so starts are spaced one every `perMs / limit` and no window of `perMs` ever holds more than
-   * `limit` of them.
-   */
-  readonly rate?: { readonly key: string; readonly limit: number; readonly perMs: number };
-}
-
-/**
- * The answer to {@link KeyLimiter.acquire}. A denial says which limit refused and when to ask again; the worker
- * moves the job to the delayed set for `retryAfterMs`, so other keys' jobs are not stuck behind it.
- */
-export type LimitDecision =
-  | { readonly acquired: true }
-  | { readonly acquired: false; readonly retryAfterMs: number; readonly reason: 'concurrency' | 'rate' };
 
 /**
  * The shortest retry delay after a concurrency denial. A lease about to run out would otherwise give a delay of a

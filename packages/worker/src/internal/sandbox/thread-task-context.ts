@@ -6,6 +6,7 @@ import {
   type TaskContext,
   type TaskDefinition,
 } from '@celeriac/core';
+import { assertGpuDeclared } from '../assert-gpu-declared.js';
 import type { ParentChannel } from './parent-channel.js';
 import type { RunMessage } from './sandbox-protocol.js';
 
@@ -43,13 +44,7 @@ export class ThreadTaskContext implements TaskContext {
 
   /** The worker's GPU, reached through the parent; refused the same way as outside a sandbox. */
   get gpu(): GpuRunner {
-    if ((this.task.resources.gpu ?? 0) <= 0) {
-      throw new CeleriacError(
-        ErrorCode.GpuUnavailable,
-        `Task "${this.task.name}" used ctx.gpu without declaring it. Add resources: { gpu: 1 } to its definition.`,
-        { details: { task: this.task.name } },
-      );
-    }
+    assertGpuDeclared(this.task);
     if (!this.hasGpu) {
       throw new CeleriacError(
         ErrorCode.GpuUnavailable,
