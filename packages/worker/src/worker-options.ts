@@ -29,7 +29,7 @@ export interface WorkerOptions {
   readonly sandboxThreads?: number;
   /** Replace a sandbox thread after it ran this many jobs (Celery's `max_tasks_per_child`). Default: never. */
   readonly maxTasksPerChild?: number;
-  /** Replace a sandbox thread whose heap grew past this many MiB (twice this is its hard cap). Default: no limit. */
+  /** Replace a sandbox thread whose heap grew past this many MiB after a job. Default: no limit. */
   readonly maxMemoryPerChildMb?: number;
   /** Where Redis is, when the worker should open its own broker. Default `redis://127.0.0.1:6379`. */
   readonly connection?: RedisConnectionOptions;

@@ -10,8 +10,9 @@ export interface SandboxPoolOptions {
   /** Replace a thread after it ran this many jobs (Celery's `max_tasks_per_child`). Default: never. */
   readonly maxTasksPerThread?: number;
   /**
-   * Replace a thread whose V8 heap, measured after each job, is above this many MiB. Twice this is also the thread's
-   * hard cap (`resourceLimits.maxOldGenerationSizeMb`): a job that grows past it crashes its thread, not the worker.
+   * Replace a thread whose V8 heap, measured after each job, is above this many MiB. It bounds what jobs leave
+   * behind, not what one job uses: a job that exhausts the process's memory takes the worker down, and its job is
+   * then recovered as a lost attempt.
    * Default: no limit.
    */
   readonly maxMemoryPerThreadMb?: number;

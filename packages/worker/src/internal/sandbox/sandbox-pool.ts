@@ -81,13 +81,13 @@ class ThreadPool implements SandboxPool {
   private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ResolvedSandboxPoolOptions) {
-    const { tasksModule, gpu, maxMemoryPerThreadMb: maxMb } = options;
+    const { tasksModule, gpu } = options;
+    // No resourceLimits heap cap: V8 sometimes handles a thread's out-of-memory as fatal for the whole process, so a
+    // cap would promise an isolation it cannot keep. Memory is bounded by recycling between jobs instead.
     this.threadOptions = {
       // Relative to this file, so it works from dist/ wherever the package is installed.
       entry: new URL('./sandbox-thread.js', import.meta.url),
       data: { tasksModule, hasGpu: gpu !== undefined },
-      // The recycling threshold is checked between jobs; twice it is the cap a single job cannot grow past.
-      ...(maxMb !== undefined && { resourceLimits: { maxOldGenerationSizeMb: maxMb * 2 } }),
       ...(gpu !== undefined && { gpu }),
     };
   }

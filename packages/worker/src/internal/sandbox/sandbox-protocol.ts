@@ -49,7 +49,10 @@ export type ContextCall =
 /** Thread → parent: a context call made by the handler of job `runId`; answered with a {@link ReplyMessage}. */
 export type CallMessage = ContextCall & { readonly type: 'call'; readonly runId: number; readonly callId: number };
 
-/** Thread → parent: the handler of job `runId` starts now (the module is loaded); time limits count from here. */
+/**
+ * Thread → parent, once per thread: the handler of job `runId` starts now, and the module is loaded. Time limits count
+ * from here; for the thread's later jobs they count from dispatch.
+ */
 export interface StartedMessage {
   readonly type: 'started';
   readonly runId: number;

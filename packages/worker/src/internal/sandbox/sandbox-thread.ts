@@ -34,6 +34,8 @@ const data = workerData as SandboxThreadData;
 const channel = new ParentChannel(port);
 let tasks: Promise<ReadonlyMap<string, TaskDefinition>> | undefined;
 let current: CurrentRun | undefined;
+/** Whether this thread told the parent it has its tasks loaded (see runJob). */
+let announcedWarm = false;
 
 port.on('message', (message: ParentMessage) => {
   switch (message.type) {
@@ -67,7 +69,13 @@ async function runJob(message: RunMessage): Promise<void> {
   let outcome: { ok: true; output: unknown } | { ok: false; error: SerializedError };
   try {
     const task = await findTask(message.taskName);
-    port.postMessage({ type: 'started', runId: message.runId });
+    // Only the first job needs to say when it starts: until then the parent cannot tell the module load (which must
+    // not count against the job's time limits) from the handler. Later jobs' limits are armed on dispatch, which
+    // saves a message per job.
+    if (!announcedWarm) {
+      announcedWarm = true;
+      port.postMessage({ type: 'started', runId: message.runId });
+    }
     const ctx = new ThreadTaskContext(message, run.controller.signal, task, channel, data.hasGpu);
     outcome = { ok: true, output: await executeTask(task, message.input, ctx) };
   } catch (error) {

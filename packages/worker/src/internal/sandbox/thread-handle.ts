@@ -1,4 +1,4 @@
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { CeleriacError, ErrorCode, deserializeError, serializeError, type GpuRunner } from '@celeriac/core';
 import { armRunLimits, type RunLimits } from './run-limits.js';
 import {
@@ -16,7 +16,6 @@ export interface ThreadHandleOptions {
   /** The compiled `sandbox-thread.js`. */
   readonly entry: URL;
   readonly data: SandboxThreadData;
-  readonly resourceLimits?: ResourceLimits;
   readonly gpu?: GpuRunner;
 }
 
@@ -44,6 +43,8 @@ export class ThreadHandle {
   tasksRun = 0;
   /** The thread's V8 heap after its last job, for `maxMemoryPerThreadMb`. */
   heapUsedBytes = 0;
+  /** Set once the thread said its tasks module is loaded; from then on it sends no `started` messages. */
+  private warm = false;
   private readonly worker: Worker;
   private active: ActiveRun | undefined;
   private ended = false;
@@ -53,10 +54,10 @@ export class ThreadHandle {
     private readonly options: ThreadHandleOptions,
     private readonly onExit: (thread: ThreadHandle) => void,
   ) {
-    const { entry, data, resourceLimits } = options;
-    this.worker = new Worker(entry, { workerData: data, ...(resourceLimits && { resourceLimits }) });
+    const { entry, data } = options;
+    this.worker = new Worker(entry, { workerData: data });
     this.worker.on('message', (message: ThreadMessage) => this.receive(message));
-    // 'error' comes right before 'exit' when the thread dies of an uncaught error (out of memory included).
+    // 'error' comes right before 'exit' when the thread dies of an uncaught error.
     this.worker.on('error', (error) => {
       this.uncaught = error;
     });
@@ -87,6 +88,8 @@ export class ThreadHandle {
         },
       });
       this.active = { runId, run, limits, resolve, reject };
+      // A warm thread has its tasks loaded, so the handler starts right away: the limits count from now.
+      if (this.warm) limits.started();
       this.worker.ref();
     });
   }
@@ -112,6 +115,7 @@ export class ThreadHandle {
     const active = this.active;
     if (active?.runId !== message.runId) return;
     if (message.type === 'started') {
+      this.warm = true;
       active.limits.started();
       return;
     }
@@ -173,14 +177,11 @@ export class ThreadHandle {
   private crashError(exitCode: number): CeleriacError {
     const run = this.active?.run;
     const why = this.uncaught?.message.replace(/\.$/, '') ?? `exit code ${exitCode}`;
-    const memory = (this.uncaught as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
     return new CeleriacError(
       ErrorCode.SandboxCrashed,
       `The sandbox thread running task "${run?.taskName}" (job "${run?.jobId}") died: ${why}. ` +
         'The worker replaced the thread and the job will be retried. ' +
-        (memory
-          ? 'Reduce what the handler keeps in memory, or raise maxMemoryPerThreadMb.'
-          : 'Look for errors thrown outside the handler’s promise (timers, event handlers) and for process.exit().'),
+        'Look for errors thrown outside the handler’s promise (timers, event handlers) and for process.exit().',
       { details: { exitCode, ...(this.uncaught && { error: this.uncaught.message }) } },
     );
   }
