@@ -164,11 +164,12 @@ describe('time limits and progress (inline tasks)', () => {
   it('streams the job starting, its progress and its finish to watchers', async () => {
     const job = await client().enqueue(reportsProgress, {});
     const events: JobEvent[] = [];
-    const finished = new Promise<void>((resolve) => {
-      void job.watch((event) => {
-        events.push(event);
-        if (event.type === 'finished') resolve();
-      });
+    let markFinished = (): void => {};
+    const finished = new Promise<void>((resolve) => (markFinished = resolve));
+    // Events are live: subscribe before the worker starts, or the start may be missed.
+    await job.watch((event) => {
+      events.push(event);
+      if (event.type === 'finished') markFinished();
     });
     await startWorker([reportsProgress]);
     await finished;
