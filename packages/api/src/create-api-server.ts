@@ -31,8 +31,10 @@ export async function createApiServer(options: ApiOptions = {}): Promise<Fastify
     createRedisBroker(
       omitUndefined({ connection: resolved.connection, prefix: resolved.prefix, commandTimeout: resolved.redisTimeout }),
     );
-  const client = createClient({ broker, source: 'http' });
-  const catalogue = new CatalogueValidator(createCatalogueCache(broker));
+  // One catalogue cache for validating submissions and for enqueueing them: one Redis read a second, not two.
+  const catalogueCache = createCatalogueCache(broker);
+  const client = createClient({ broker, source: 'http', catalogue: catalogueCache });
+  const catalogue = new CatalogueValidator(catalogueCache);
 
   const app = Fastify({ logger: resolved.logger ?? true, bodyLimit: resolved.bodyLimitBytes });
   app.setValidatorCompiler(validatorCompiler);

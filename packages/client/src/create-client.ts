@@ -18,7 +18,7 @@ import { createRedisBroker, type RedisConnectionOptions } from '@celeriac/redis'
 import { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions } from './enqueue-options.js';
 import { createJobHandle, type JobHandle } from './job-handle.js';
 import { buildEnqueueRequest, unpublishedTaskDefaults, type TaskDefaults } from './build-enqueue-request.js';
-import { createCatalogueCache } from './catalogue-cache.js';
+import { createCatalogueCache, type CatalogueCache } from './catalogue-cache.js';
 
 /** What you pass to {@link createClient}. */
 export interface ClientOptions {
@@ -30,6 +30,8 @@ export interface ClientOptions {
   readonly broker?: Broker;
   /** Recorded on each job as where it came from (the API passes `http`). Default `sdk`. */
   readonly source?: JobSource;
+  /** A catalogue cache to share (the API validates with the same one); by default the client makes its own. */
+  readonly catalogue?: CatalogueCache;
 }
 
 /** The producer SDK: enqueue tasks and follow their jobs. */
@@ -66,6 +68,7 @@ const clientOptionsSchema = z
     prefix: z.string().optional(),
     broker: z.custom<Broker>((b) => typeof b === 'object' && b !== null && 'enqueue' in b, 'expected a Broker').optional(),
     source: z.enum(JobSource).default(JobSource.Sdk),
+    catalogue: z.custom<CatalogueCache>((c) => typeof c === 'object' && c !== null && 'get' in c, 'expected a CatalogueCache').optional(),
   })
   .strict()
   .refine((o) => !(o.broker && (o.connection !== undefined || o.prefix !== undefined)), {
@@ -92,7 +95,7 @@ export function createClient(options: ClientOptions = {}): Client {
     resolved.broker ??
     createRedisBroker(omitUndefined({ connection: resolved.connection, prefix: resolved.prefix }));
 
-  const catalogue = createCatalogueCache(broker);
+  const catalogue = resolved.catalogue ?? createCatalogueCache(broker);
   const submit = async (task: string, defaults: TaskDefaults, input: unknown, options?: EnqueueOptions) => {
     // Most calls pass no options; skipping their validation then is measurable at high enqueue rates.
     const resolvedOptions = options === undefined ? noOptions : resolveEnqueueOptions(options);
