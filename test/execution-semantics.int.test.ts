@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { ErrorCode, JobState, isCeleriacError, type TaskDefinition } from '@celeriac/core';
 import { createClient, type JobHandle } from '@celeriac/client';
-import { createWorker, type WorkerOptions } from '@celeriac/worker';
+import { createWorker, loadTaskModule, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 import { add } from './fixtures/test-tasks.js';
 import { flaky, patient, refusesForGood, reportsProgress, stubborn, throwsPlain } from './fixtures/retry-tasks.js';
@@ -225,5 +225,28 @@ describe('cancelling and handing back running jobs', () => {
     expect(await job.result({ timeoutMs: 15_000 })).toEqual({ sleptMs: 1_500 });
     // The handed-back attempt is not a failure: only the completing attempt is counted.
     expect((await job.record()).attempts.made).toBe(1);
+  });
+});
+
+describe('sandbox threads', () => {
+  const tasksModule = new URL('./fixtures/process-tasks.js', import.meta.url);
+
+  it('starts its threads before taking jobs, and runs a sandboxed task in them', async () => {
+    const tasks = await loadTaskModule(tasksModule);
+    await startWorker(tasks, { tasksModule, sandboxThreads: 2 });
+    const job = await client().enqueueByName('spin', { ms: 5 });
+    expect(await job.result({ timeoutMs: 15_000 })).toEqual({ spunMs: 5, attempt: 1 });
+  });
+
+  it('refuses to start when the tasks module does not export a sandboxed task, naming it', async () => {
+    const worker = redis.track(
+      createWorker({ tasks: [add], tasksModule, connection: redis.url, prefix: redis.prefix, logger: pino({ level: 'silent' }) }),
+    );
+    const error = await worker.start().then(
+      () => expect.unreachable('start() should have failed'),
+      (e: unknown) => e,
+    );
+    expect(isCeleriacError(error, ErrorCode.InvalidOptions)).toBe(true);
+    expect((error as Error).message).toContain('does not export task(s) add');
   });
 });

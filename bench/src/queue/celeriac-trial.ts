@@ -1,17 +1,17 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { createClient } from '@celeriac/client';
 import { defineTask } from '@celeriac/core';
 import { createRedisBroker } from '@celeriac/redis';
-import { createWorker, type Worker } from '@celeriac/worker';
+import { createWorker } from '@celeriac/worker';
 import { createCountdown, runBounded, timeThroughput, type Throughput } from '../lib/measure.js';
 import { assertNoFailures } from './assert-no-failures.js';
 import { noop } from './noop-task.js';
-import { keyPrefixOf, queueName, type Trial, type TrialOptions } from './trial.js';
+import { queueName, type Trial, type TrialOptions } from './trial.js';
 
 /** Logging off, so the figures measure the queue and not pino's serialisation. */
 const silentLogger = pino({ level: 'silent' });
@@ -43,51 +43,55 @@ export const runCeleriacTrial: Trial = async (options) => {
 };
 
 /**
- * Starts a worker on the full queue and times it until every job has completed. celeriac does not expose BullMQ's
- * `completed` event, so the clock stops in two steps that add no load while jobs run:
- * 1. the handler counts its calls; the N-th call means every job has been fetched and run;
- * 2. then the probe polls the active list until it is empty: the last jobs (up to `concurrency` of them) are still
- *    being moved to the completed set, and leaving that out would flatter celeriac by up to one batch of round trips.
+ * Starts a worker on the full queue, paused, then times it from the queue's resume until every job has completed.
+ * celeriac does not expose BullMQ's `completed` event, so the clock stops another way:
+ * - inline, in two steps that add no load while jobs run: the handler counts its calls (the N-th call means every
+ *   job has been fetched and run), then the probe polls the active list until it is empty, since the last jobs (up
+ *   to `concurrency` of them) are still being moved to the completed set;
+ * - in the sandbox, the handler runs in another thread and cannot count for us, so the probe polls the waiting and
+ *   active lists every 2 ms until both are empty. That is one light Redis call per poll, a load raw BullMQ's side
+ *   does not carry.
  */
 async function processAll(options: TrialOptions, probe: Queue): Promise<Throughput> {
   const workerBroker = createRedisBroker({ connection: options.url, prefix: options.prefix });
   await workerBroker.ping(options.timeoutMs);
-  const handled = createCountdown(options.jobs, options.timeoutMs, 'celeriac processing');
-  const sandboxed = options.isolation === 'sandbox';
-  // A sandboxed handler runs in another thread, so it cannot count for us: BullMQ's completion events do instead.
-  const events = sandboxed ? await listenForCompletions(options, handled.tick) : undefined;
-  const tasks = [sandboxed ? noop : defineNoopTask(handled.tick)];
-  let worker: Worker | undefined;
+  const handled =
+    options.isolation === 'inline' ? createCountdown(options.jobs, options.timeoutMs, 'celeriac processing') : undefined;
+  await probe.pause();
+  const worker = createWorker({
+    tasks: [handled ? defineNoopTask(handled.tick) : noop],
+    concurrency: options.concurrency,
+    broker: workerBroker,
+    logger: silentLogger,
+    ...(handled ? {} : { tasksModule: noopTaskModule }),
+  });
   try {
+    await worker.start();
     return await timeThroughput(options.jobs, async () => {
-      const { concurrency } = options;
-      worker = createWorker({
-        tasks,
-        concurrency,
-        broker: workerBroker,
-        logger: silentLogger,
-        ...(sandboxed ? { tasksModule: noopTaskModule } : {}),
-      });
-      await worker.start();
-      await handled.done;
-      while ((await probe.getActiveCount()) > 0) await sleep(1);
+      await probe.resume();
+      if (handled) {
+        await handled.done;
+        while ((await probe.getActiveCount()) > 0) await sleep(1);
+      } else {
+        await waitUntilDrained(probe, options.timeoutMs);
+      }
     });
   } finally {
-    await worker?.close();
-    await events?.close();
+    await worker.close();
     await workerBroker.close();
   }
 }
 
-const noopTaskModule = new URL('./noop-task.js', import.meta.url);
-
-/** Counts completions from the queue's event stream, ready before the clock starts. */
-async function listenForCompletions(options: TrialOptions, tick: () => void): Promise<QueueEvents> {
-  const events = new QueueEvents(queueName, { connection: { url: options.url }, prefix: keyPrefixOf(options.prefix) });
-  events.on('completed', tick);
-  await events.waitUntilReady();
-  return events;
+/** Polls until the queue has no waiting or active job. */
+async function waitUntilDrained(probe: Queue, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await probe.getJobCountByTypes('wait', 'prioritized', 'active')) > 0) {
+    if (Date.now() > deadline) throw new Error(`celeriac processing: jobs still waiting after ${timeoutMs} ms`);
+    await sleep(2);
+  }
 }
+
+const noopTaskModule = new URL('./noop-task.js', import.meta.url);
 
 /** The inline no-op task: like {@link noop}, but `onRun` counts its calls, which is exact and costs nothing. */
 function defineNoopTask(onRun: () => void) {

@@ -17,7 +17,7 @@ export const runRawBullmqTrial: Trial = async (options) => {
     const enqueue = await timeThroughput(options.jobs, () =>
       runBounded(options.jobs, options.enqueueInFlight, () => queue.add(queueName, {})),
     );
-    const processing = await processAll(options);
+    const processing = await processAll(options, queue);
     await assertNoFailures(queue, 'raw BullMQ');
     return { enqueue, process: processing };
   } finally {
@@ -27,26 +27,29 @@ export const runRawBullmqTrial: Trial = async (options) => {
 };
 
 /**
- * Starts a worker on the full queue and times it until BullMQ's in-process `completed` event has fired for every
- * job: that event follows the job's move to the completed set, so it marks the end exactly and costs one emit.
+ * Starts a worker on the full queue, paused, then times it from the queue's resume until BullMQ's in-process
+ * `completed` event has fired for every job: that event follows the job's move to the completed set, so it marks
+ * the end exactly and costs one emit.
  */
-async function processAll(options: TrialOptions): Promise<Throughput> {
+async function processAll(options: TrialOptions, queue: Queue): Promise<Throughput> {
   // BullMQ requires maxRetriesPerRequest: null on a worker's connection; it is ready before the clock starts.
   const connection = await connect(options.url, { maxRetriesPerRequest: null });
   const completed = createCountdown(options.jobs, options.timeoutMs, 'raw BullMQ processing');
-  let worker: Worker | undefined;
+  await queue.pause();
+  const worker = new Worker(queueName, async () => {}, {
+    connection,
+    prefix: keyPrefixOf(options.prefix),
+    concurrency: options.concurrency,
+  });
+  worker.on('completed', completed.tick);
   try {
+    await worker.waitUntilReady();
     return await timeThroughput(options.jobs, async () => {
-      worker = new Worker(queueName, async () => {}, {
-        connection,
-        prefix: keyPrefixOf(options.prefix),
-        concurrency: options.concurrency,
-      });
-      worker.on('completed', completed.tick);
+      await queue.resume();
       await completed.done;
     });
   } finally {
-    await worker?.close();
+    await worker.close();
     await connection.quit();
   }
 }

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import {
+  CeleriacError,
+  ErrorCode,
   Isolation,
   omitUndefined,
   toCatalogueEntry,
@@ -24,7 +26,12 @@ type GpuExecutor = GpuRunner & { describe(): Promise<GpuCapability>; close(): Pr
 export interface Worker {
   /** Unique id, shown in heartbeats and logs: `<hostname>-<pid>-<random>`. */
   readonly id: string;
-  /** Publishes the catalogue, starts heartbeats and starts consuming. */
+  /**
+   * Starts the sandbox threads (each loads `tasksModule`), publishes the catalogue, starts heartbeats and starts
+   * consuming.
+   * @throws CeleriacError `CELERIAC_INVALID_OPTIONS` when `tasksModule` fails to load in a thread, or does not export
+   *   a task that runs in the sandbox; call `close()` afterwards to release the connections
+   */
   start(): Promise<void>;
   /**
    * Graceful shutdown: stops fetching, lets jobs in flight finish within `shutdownTimeout`, removes the heartbeat
@@ -98,6 +105,7 @@ class CeleriacWorker implements Worker {
   }
 
   async start(): Promise<void> {
+    if (this.sandbox) await this.startSandbox(this.sandbox);
     if (this.options.tasks.some(usesGpu)) this.gpuCapability = await this.describeGpu();
     await this.broker.publishCatalogue(this.options.tasks.map(toCatalogueEntry));
     await this.beat();
@@ -194,6 +202,25 @@ class CeleriacWorker implements Worker {
     await this.sandbox?.close(0);
     if (this.gpuExecutor) await (await this.gpuExecutor).close();
     if (!this.options.broker) await this.broker.close();
+  }
+
+  /**
+   * Starts the sandbox threads before taking jobs, as Celery's prefork pool starts its children: a tasks module that
+   * fails to load, or lacks a sandboxed task, stops the worker here with a clear error instead of failing every job.
+   */
+  private async startSandbox(sandbox: SandboxPool): Promise<void> {
+    const exported = new Set(await sandbox.start());
+    const missing = this.options.tasks
+      .filter((task) => task.isolation === Isolation.Sandbox && !exported.has(task.name))
+      .map((task) => task.name);
+    if (missing.length === 0) return;
+    await sandbox.close(0);
+    throw new CeleriacError(
+      ErrorCode.InvalidOptions,
+      `worker.tasksModule: ${String(this.options.tasksModule)} does not export task(s) ${missing.join(', ')}, which ` +
+        'run in sandbox threads. Export them from that module, or give them isolation: \'inline\'.',
+      { details: { missing } },
+    );
   }
 
   private async beat(): Promise<void> {

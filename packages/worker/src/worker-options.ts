@@ -23,8 +23,9 @@ export interface WorkerOptions {
    */
   readonly tasksModule?: string | URL;
   /**
-   * Sandbox threads, each running one job at a time. More threads than cores do not speed up CPU-bound handlers,
-   * and each costs memory and a module load; light async handlers belong inline. Default: the number of CPUs.
+   * Sandbox threads, each running one job at a time; `start()` starts them all. More threads than cores do not speed
+   * up CPU-bound handlers, and each costs memory and a module load; light async handlers belong inline.
+   * Default: the number of CPUs.
    */
   readonly sandboxThreads?: number;
   /** Replace a sandbox thread after it ran this many jobs (Celery's `max_tasks_per_child`). Default: never. */

@@ -22,6 +22,16 @@ function job(taskName: string, input: unknown = {}, extra: Partial<SandboxRun> =
   return { jobId: `job-${taskName}`, taskName, attempt: 1, input, log: ignore, progress: ignore, ...extra };
 }
 
+/** The `onAbort` hook of a run, fed by `signal`. */
+function abortsWith(signal: AbortSignal): Pick<SandboxRun, 'onAbort'> {
+  return {
+    onAbort(listener) {
+      if (signal.aborted) listener(signal.reason);
+      else signal.addEventListener('abort', () => listener(signal.reason), { once: true });
+    },
+  };
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<CeleriacError> {
   const error = await promise.then(
     () => expect.unreachable('the run should have failed'),
@@ -137,12 +147,12 @@ describe('createSandboxPool: limits and aborts', () => {
     const reason = new CeleriacError(ErrorCode.JobCancelled, 'Cancelled by the user.', { details: { by: 'ops' } });
     // Abort once the handler is waiting: its first log line says so.
     const log = async (): Promise<void> => controller.abort(reason);
-    const run = job('await-abort', { mode: 'throw' }, { signal: controller.signal, abortGraceMs: 5_000, log });
+    const run = job('await-abort', { mode: 'throw' }, { ...abortsWith(controller.signal), abortGraceMs: 5_000, log });
     const error = await failureOf(pool.run(run));
     expect(error.toJSON()).toEqual(reason.toJSON());
 
     const plain = new AbortController();
-    const returned = pool.run(job('await-abort', { mode: 'return' }, { signal: plain.signal, log: async () => plain.abort() }));
+    const returned = pool.run(job('await-abort', { mode: 'return' }, { ...abortsWith(plain.signal), log: async () => plain.abort() }));
     await expect(returned).resolves.toEqual({ name: 'AbortError' });
     expect(pool.stats().replaced).toBe(0);
   });
@@ -153,17 +163,17 @@ describe('createSandboxPool: limits and aborts', () => {
     const reason = new CeleriacError(ErrorCode.JobCancelled, 'Cancelled by the user.');
     const log = async (): Promise<void> => controller.abort(reason);
     const started = Date.now();
-    const error = await failureOf(pool.run(job('ignore-abort', {}, { signal: controller.signal, abortGraceMs: 100, log })));
+    const error = await failureOf(pool.run(job('ignore-abort', {}, { ...abortsWith(controller.signal), abortGraceMs: 100, log })));
     expect(error).toBe(reason);
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(pool.stats()).toMatchObject({ replaced: 1, threads: 0 });
     await expect(pool.run(job('add', { x: 1, y: 2 }))).resolves.toMatchObject({ sum: 3 });
   });
 
-  it('rejects at once with the reason when the signal aborted before the run', async () => {
+  it('rejects at once with the reason when the job was aborted before the run', async () => {
     const pool = createPool();
     const reason = new CeleriacError(ErrorCode.JobCancelled, 'Cancelled.');
-    const error = await failureOf(pool.run(job('add', { x: 1, y: 2 }, { signal: AbortSignal.abort(reason) })));
+    const error = await failureOf(pool.run(job('add', { x: 1, y: 2 }, abortsWith(AbortSignal.abort(reason)))));
     expect(error).toBe(reason);
     expect(pool.stats().started).toBe(0);
   });
@@ -218,6 +228,7 @@ describe('createSandboxPool: threads', () => {
 
   it('runs at most maxThreads jobs at once and queues the rest', async () => {
     const pool = createPool({ maxThreads: 2 });
+    await pool.start();
     const started = Date.now();
     const runs = [1, 2, 3].map((n) => pool.run({ ...job('sleep', { ms: 200 }), jobId: `sleep-${n}` }));
     expect(pool.stats()).toMatchObject({ threads: 2, busy: 2 });
@@ -240,6 +251,7 @@ describe('createSandboxPool: threads', () => {
 
   it('rejects waiting and later runs once closed, and fails runs still going at the deadline', async () => {
     const pool = createSandboxPool({ tasksModule, maxThreads: 1 });
+    await pool.start();
     const running = failureOf(pool.run(job('ignore-abort')));
     const waiting = failureOf(pool.run(job('add', { x: 1, y: 1 })));
     await pool.close(200);
@@ -255,6 +267,73 @@ describe('createSandboxPool: threads', () => {
     // Rejects if the process fails (exit code 13 if it ended mid-job) or is still alive after 5 s.
     const { stdout } = await promisify(execFile)(process.execPath, [script], { timeout: 5_000 });
     expect(stdout).toBe('slept\n');
+  });
+});
+
+describe('createSandboxPool: start and queues', () => {
+  it('start() loads the tasks module in every thread before any job, and names its tasks', async () => {
+    const pool = createPool({ maxThreads: 2 });
+    const tasks = await pool.start();
+    expect(tasks).toEqual(expect.arrayContaining(['add', 'spin', 'sleep']));
+    expect(pool.stats()).toMatchObject({ threads: 2, busy: 0, started: 2 });
+    await expect(pool.run(job('add', { x: 1, y: 1 }))).resolves.toMatchObject({ sum: 2 });
+    expect(pool.stats().started).toBe(2);
+  });
+
+  it('start() rejects with CELERIAC_INVALID_OPTIONS when the module cannot load, and closes the pool', async () => {
+    const pool = createSandboxPool({ tasksModule: new URL('./fixtures/throws-on-load.js', import.meta.url), maxThreads: 2 });
+    const error = await failureOf(pool.start());
+    expect(error.code).toBe(ErrorCode.InvalidOptions);
+    expect(error.message).toContain('the tasks module is broken on purpose');
+    expect(pool.stats()).toMatchObject({ threads: 0, replaced: 0 });
+    expect((await failureOf(pool.run(job('add', { x: 1, y: 1 })))).code).toBe(ErrorCode.WorkerLost);
+  });
+
+  it('counts time limits from the moment a queued job starts, not from when it was queued', async () => {
+    const pool = createPool({ maxThreads: 1 });
+    await pool.start();
+    const first = pool.run(job('sleep', { ms: 300 }));
+    // Queued behind 300 ms of sleep: a limit counted from now would end it before it starts.
+    const second = pool.run(job('add', { x: 2, y: 2 }, { softLimitMs: 200, hardLimitMs: 250 }));
+    await expect(first).resolves.toMatchObject({ start: expect.any(Number) });
+    await expect(second).resolves.toMatchObject({ sum: 4 });
+    expect(pool.stats().replaced).toBe(0);
+  });
+
+  it('gives a queued job to a thread that runs out of work, so it never waits behind a long job', async () => {
+    const pool = createPool({ maxThreads: 2 });
+    await pool.start();
+    const long = pool.run(job('sleep', { ms: 1_500 }));
+    const short = pool.run(job('sleep', { ms: 100 }));
+    // Both threads are busy: this one queues behind one of them, possibly the long one.
+    const queued = pool.run(job('add', { x: 1, y: 2 }));
+    const order: string[] = [];
+    await Promise.all([long, short, queued].map((run, i) => run.then(() => order.push(['long', 'short', 'queued'][i]!))));
+    expect(order).toEqual(['short', 'queued', 'long']);
+  });
+
+  it('drops a queued job that is aborted before it starts, leaving the running one alone', async () => {
+    const pool = createPool({ maxThreads: 1 });
+    await pool.start();
+    const running = pool.run(job('sleep', { ms: 300 }));
+    const controller = new AbortController();
+    const queued = pool.run(job('add', { x: 1, y: 1 }, { ...abortsWith(controller.signal), abortGraceMs: 10 }));
+    const reason = new CeleriacError(ErrorCode.JobCancelled, 'Cancelled while queued.');
+    controller.abort(reason);
+    expect(await failureOf(queued)).toBe(reason);
+    await expect(running).resolves.toMatchObject({ start: expect.any(Number) });
+    expect(pool.stats()).toMatchObject({ replaced: 0, threads: 1 });
+  });
+
+  it('runs the jobs queued on a thread killed at a hard limit on its replacement', async () => {
+    const pool = createPool({ maxThreads: 1 });
+    await pool.start();
+    const spin = pool.run(job('spin', {}, { hardLimitMs: 200 }));
+    const queued = [1, 2, 3].map((x) => pool.run(job('add', { x, y: 0 })));
+    expect((await failureOf(spin)).code).toBe(ErrorCode.TimeLimitExceeded);
+    const sums = (await Promise.all(queued)) as { sum: number }[];
+    expect(sums.map(({ sum }) => sum)).toEqual([1, 2, 3]);
+    expect(pool.stats()).toMatchObject({ started: 2, replaced: 1, threads: 1 });
   });
 });
 

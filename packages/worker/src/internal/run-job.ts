@@ -58,7 +58,7 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
             input,
             ...(limits.softMs === undefined ? {} : { softLimitMs: limits.softMs }),
             ...(limits.hardMs === undefined ? {} : { hardLimitMs: limits.hardMs }),
-            signal: job.signal,
+            onAbort: (listener) => job.onAbort(listener),
             abortGraceMs: deps.abortGraceMs,
             log: (line) => job.log(line),
             progress: (value) => job.progress(value),

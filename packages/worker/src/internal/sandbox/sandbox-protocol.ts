@@ -15,9 +15,8 @@ export interface SandboxThreadData {
   readonly hasGpu: boolean;
 }
 
-/** Parent → thread: run one job. */
-export interface RunMessage {
-  readonly type: 'run';
+/** One job for a thread: who it is and its raw input. */
+export interface RunRequest {
   readonly runId: number;
   readonly jobId: string;
   readonly taskName: string;
@@ -25,11 +24,30 @@ export interface RunMessage {
   readonly input: unknown;
 }
 
-/** Parent → thread: abort `ctx.signal` of the job `runId` (soft limit, cancel, shutdown). */
+/**
+ * Parent → thread: jobs to append to the thread's queue. The thread runs its queue in order, one job at a time. The
+ * parent sends every job it assigned to a thread in the same tick as one message, which saves most of the cost of
+ * the hop under load: a sleeping thread is woken once per batch, not once per job.
+ */
+export interface RunsMessage {
+  readonly type: 'runs';
+  readonly runs: readonly RunRequest[];
+}
+
+/**
+ * Parent → thread: abort job `runId` (soft limit, cancel, shutdown). A running job's `ctx.signal` aborts; a job still
+ * in the queue is dropped unstarted and given back with a {@link WithdrawnMessage}.
+ */
 export interface AbortMessage {
   readonly type: 'abort';
   readonly runId: number;
   readonly reason: EncodedReason;
+}
+
+/** Parent → thread: give back these queued jobs (to run on an idle thread); answered by a {@link WithdrawnMessage}. */
+export interface WithdrawMessage {
+  readonly type: 'withdraw';
+  readonly runIds: readonly number[];
 }
 
 /** Parent → thread: the answer to a {@link CallMessage}. */
@@ -38,7 +56,7 @@ export type ReplyMessage =
   | { readonly type: 'reply'; readonly callId: number; readonly ok: false; readonly error: SerializedError };
 
 /** A message the parent sends to a thread. */
-export type ParentMessage = RunMessage | AbortMessage | ReplyMessage;
+export type ParentMessage = RunsMessage | AbortMessage | WithdrawMessage | ReplyMessage;
 
 /** What a handler asks of the parent through its context. */
 export type ContextCall =
@@ -50,22 +68,34 @@ export type ContextCall =
 export type CallMessage = ContextCall & { readonly type: 'call'; readonly runId: number; readonly callId: number };
 
 /**
- * Thread → parent, once per thread: the handler of job `runId` starts now, and the module is loaded. Time limits count
- * from here; for the thread's later jobs they count from dispatch.
+ * Thread → parent, once, before any job: the tasks module is loaded (`ok`, with the names of its tasks), or it
+ * failed to load. Jobs are sent only to a ready thread, so time limits never count a module load.
  */
-export interface StartedMessage {
-  readonly type: 'started';
-  readonly runId: number;
-}
+export type ReadyMessage =
+  | { readonly type: 'ready'; readonly ok: true; readonly tasks: readonly string[] }
+  | { readonly type: 'ready'; readonly ok: false; readonly error: SerializedError };
 
-/** Thread → parent: job `runId` settled. `heapUsedBytes` is the thread's heap afterwards, for recycling. */
+/**
+ * Thread → parent: job `runId` settled, or was dropped from the queue by an abort. `heapUsedBytes` is the thread's
+ * heap afterwards, for recycling. When a running job is done, the thread starts the next one in its queue at once,
+ * so the parent counts that job's time limits from this message.
+ */
 export type DoneMessage = { readonly type: 'done'; readonly runId: number; readonly heapUsedBytes: number } & (
   | { readonly ok: true; readonly output: unknown }
   | { readonly ok: false; readonly error: SerializedError }
 );
 
+/**
+ * Thread → parent: queued jobs dropped unstarted, after a {@link WithdrawMessage} (jobs of it that are not listed had
+ * started already) or an {@link AbortMessage}.
+ */
+export interface WithdrawnMessage {
+  readonly type: 'withdrawn';
+  readonly runIds: readonly number[];
+}
+
 /** A message a thread sends to the parent. */
-export type ThreadMessage = StartedMessage | CallMessage | DoneMessage;
+export type ThreadMessage = ReadyMessage | CallMessage | DoneMessage | WithdrawnMessage;
 
 /**
  * An abort reason in a form that survives the structured clone. Node 20 clones a `DOMException` (what

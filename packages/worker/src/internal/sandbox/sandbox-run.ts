@@ -19,10 +19,14 @@ export interface SandboxRun {
    * doing (a synchronous loop included); the run rejects with `CELERIAC_TIME_LIMIT_EXCEEDED` (`limit: 'hard'`).
    */
   readonly hardLimitMs?: number;
-  /** An external abort (cancellation, shutdown): `ctx.signal` aborts inside the thread with the same reason. */
-  readonly signal?: AbortSignal;
   /**
-   * How long after `signal` aborts the handler may take to settle before its thread is terminated; the run then
+   * Subscribes to the job's external abort (cancellation, shutdown), calling the listener at once if it happened
+   * already: `ctx.signal` aborts inside the thread with the same reason. A hook rather than an `AbortSignal`, which
+   * would cost one per job.
+   */
+  onAbort?(listener: (reason: unknown) => void): void;
+  /**
+   * How long after the external abort the handler may take to settle before its thread is terminated; the run then
    * rejects with the abort reason. Without it, the run waits for the handler however long it takes.
    */
   readonly abortGraceMs?: number;

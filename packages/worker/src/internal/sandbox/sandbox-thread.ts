@@ -1,8 +1,9 @@
 /**
- * The entry of a sandbox thread: the pool starts this file with `new Worker()`. A thread loads the tasks module once,
- * then runs one job at a time when the parent says so, reporting its heap after each for recycling. Everything that
- * can kill it (a spin past the hard limit, `process.exit()`, an uncaught error, running out of heap) ends only this
- * thread; the parent sees the exit, fails the job and starts another thread.
+ * The entry of a sandbox thread: the pool starts this file with `new Worker()`. A thread loads the tasks module once
+ * and says it is ready, then runs the jobs the parent queues on it in order, one at a time, reporting its heap after
+ * each for recycling. Everything that can kill it (a spin past the hard limit, `process.exit()`, an uncaught error,
+ * running out of heap) ends only this thread; the parent sees the exit, fails the running job, gives the queued ones
+ * to other threads, and starts another thread.
  */
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
@@ -14,16 +15,10 @@ import {
   decodeReason,
   type DoneMessage,
   type ParentMessage,
-  type RunMessage,
+  type RunRequest,
   type SandboxThreadData,
 } from './sandbox-protocol.js';
 import { ThreadTaskContext } from './thread-task-context.js';
-
-/** The job this thread runs now: its abort controller, and names for error messages. */
-interface CurrentRun {
-  readonly message: RunMessage;
-  readonly controller: AbortController;
-}
 
 if (parentPort === null) {
   console.error('sandbox-thread.js runs in a worker thread that the sandbox pool starts; it does nothing on its own.');
@@ -32,58 +27,94 @@ if (parentPort === null) {
 const port: MessagePort = parentPort;
 const data = workerData as SandboxThreadData;
 const channel = new ParentChannel(port);
-let tasks: Promise<ReadonlyMap<string, TaskDefinition>> | undefined;
-let current: CurrentRun | undefined;
-/** Whether this thread told the parent it has its tasks loaded (see runJob). */
-let announcedWarm = false;
-
-port.on('message', (message: ParentMessage) => {
-  switch (message.type) {
-    case 'run':
-      void runJob(message);
-      break;
-    case 'abort':
-      // An abort can trail the job it was meant for (the job settled while it was on its way): drop it then.
-      if (current?.message.runId === message.runId) current.controller.abort(decodeReason(message.reason));
-      break;
-    case 'reply':
-      channel.settle(message);
-      break;
-  }
-});
+/** Jobs waiting for this thread, in the order the parent sent them. */
+const queue: RunRequest[] = [];
+let current: ThreadTaskContext | undefined;
+let pumping = false;
 
 // Node would end the thread on an unhandled rejection anyway, with the bare rejection as the reason. Throwing our
 // own error instead ends it the same way (the parent fails the job with CELERIAC_SANDBOX_CRASHED and replaces the
 // thread, since the handler's stray work may still be running) but names the job and says what to fix.
 process.on('unhandledRejection', (reason) => {
-  const where = current ? `task "${current.message.taskName}" (job "${current.message.jobId}")` : 'a finished task';
+  const where = current ? `task "${current.taskName}" (job "${current.jobId}")` : 'a finished task';
   const what = (reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason)).replace(/\.$/, '');
   throw new Error(
     `A promise rejection in ${where} was never handled: ${what}. Await or catch every promise the handler starts.`,
   );
 });
 
-async function runJob(message: RunMessage): Promise<void> {
-  const run: CurrentRun = { message, controller: new AbortController() };
-  current = run;
+const tasks = await loadTasks();
+if (tasks !== undefined) {
+  port.on('message', (message: ParentMessage) => {
+    switch (message.type) {
+      case 'runs':
+        queue.push(...message.runs);
+        void pump();
+        break;
+      case 'abort':
+        abort(message.runId, decodeReason(message.reason));
+        break;
+      case 'withdraw':
+        giveBack(message.runIds);
+        break;
+      case 'reply':
+        channel.settle(message);
+        break;
+    }
+  });
+}
+
+/** Loads the tasks and tells the parent whether that worked; a thread whose module failed is terminated by it. */
+async function loadTasks(): Promise<ReadonlyMap<string, TaskDefinition> | undefined> {
+  try {
+    const list = await loadTaskModule(data.tasksModule);
+    port.postMessage({ type: 'ready', ok: true, tasks: list.map((task) => task.name) });
+    return new Map(list.map((task) => [task.name, task]));
+  } catch (error) {
+    port.postMessage({ type: 'ready', ok: false, error: serializeError(error) });
+    return undefined;
+  }
+}
+
+/** Runs the queue until it is empty. Each job's outcome is sent before the next job starts, so none waits on it. */
+async function pump(): Promise<void> {
+  if (pumping) return;
+  pumping = true;
+  for (let next = queue.shift(); next !== undefined; next = queue.shift()) await runJob(next);
+  pumping = false;
+}
+
+async function runJob(run: RunRequest): Promise<void> {
   let outcome: { ok: true; output: unknown } | { ok: false; error: SerializedError };
   try {
-    const task = await findTask(message.taskName);
-    // Only the first job needs to say when it starts: until then the parent cannot tell the module load (which must
-    // not count against the job's time limits) from the handler. Later jobs' limits are armed on dispatch, which
-    // saves a message per job.
-    if (!announcedWarm) {
-      announcedWarm = true;
-      port.postMessage({ type: 'started', runId: message.runId });
-    }
-    const ctx = new ThreadTaskContext(message, run.controller.signal, task, channel, data.hasGpu);
-    outcome = { ok: true, output: await executeTask(task, message.input, ctx) };
+    const task = findTask(run.taskName);
+    current = new ThreadTaskContext(run, task, channel, data.hasGpu);
+    outcome = { ok: true, output: await executeTask(task, run.input, current) };
   } catch (error) {
     outcome = { ok: false, error: serializeError(error) };
   }
-  if (current === run) current = undefined;
+  current = undefined;
   const heapUsedBytes = getHeapStatistics().used_heap_size;
-  reportDone({ type: 'done', runId: message.runId, heapUsedBytes, ...outcome }, message.taskName);
+  reportDone({ type: 'done', runId: run.runId, heapUsedBytes, ...outcome }, run.taskName);
+}
+
+/** Aborts the running job's signal, or drops a queued job; an abort for a job that settled is ignored. */
+function abort(runId: number, reason: unknown): void {
+  if (current?.runId === runId) current.abort(reason);
+  else giveBack([runId]);
+}
+
+/** Removes the listed jobs that are still queued and tells the parent which ones those were. */
+function giveBack(runIds: readonly number[]): void {
+  const wanted = new Set(runIds);
+  const removed: number[] = [];
+  for (let at = queue.length - 1; at >= 0; at--) {
+    const { runId } = queue[at]!;
+    if (!wanted.has(runId)) continue;
+    queue.splice(at, 1);
+    removed.push(runId);
+  }
+  if (removed.length > 0) port.postMessage({ type: 'withdrawn', runIds: removed });
 }
 
 /**
@@ -109,14 +140,13 @@ function reportDone(done: DoneMessage, taskName: string): void {
   }
 }
 
-/** The task called `name`, from the tasks module this thread loads once. */
-async function findTask(name: string): Promise<TaskDefinition> {
-  tasks ??= loadTaskModule(data.tasksModule).then((list) => new Map(list.map((task) => [task.name, task])));
-  const task = (await tasks).get(name);
+/** The task called `name` in the loaded tasks module. */
+function findTask(name: string): TaskDefinition {
+  const task = tasks?.get(name);
   if (task !== undefined) return task;
   throw new CeleriacError(
     ErrorCode.TaskNotFound,
-    `The tasks module ${data.tasksModule} has no task "${name}" (it has ${[...(await tasks).keys()].join(', ')}). ` +
+    `The tasks module ${data.tasksModule} has no task "${name}" (it has ${[...(tasks?.keys() ?? [])].join(', ')}). ` +
       'Start the worker with the module that defines it, or route the task to a worker that has it.',
     { details: { task: name, module: data.tasksModule } },
   );

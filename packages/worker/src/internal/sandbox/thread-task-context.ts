@@ -8,22 +8,23 @@ import {
 } from '@celeriac/core';
 import { assertGpuDeclared } from '../assert-gpu-declared.js';
 import type { ParentChannel } from './parent-channel.js';
-import type { RunMessage } from './sandbox-protocol.js';
+import type { RunRequest } from './sandbox-protocol.js';
 
 /**
  * The {@link TaskContext} a handler gets inside a sandbox thread. Everything that needs the worker (the job's log
  * and progress in Redis, the GPU executor) is a call to the parent over {@link ParentChannel}; `signal` is aborted
- * by the parent's `abort` messages (soft time limit, cancellation, shutdown).
+ * by the parent's `abort` messages (soft time limit, cancellation, shutdown), and made only if the handler reads it.
  */
 export class ThreadTaskContext implements TaskContext {
   readonly jobId: string;
   readonly taskName: string;
   readonly attempt: number;
-  private readonly runId: number;
+  readonly runId: number;
+  private controller: AbortController | undefined;
+  private abortReason: { readonly value: unknown } | undefined;
 
   constructor(
-    run: RunMessage,
-    readonly signal: AbortSignal,
+    run: RunRequest,
     private readonly task: TaskDefinition,
     private readonly channel: ParentChannel,
     private readonly hasGpu: boolean,
@@ -32,6 +33,21 @@ export class ThreadTaskContext implements TaskContext {
     this.taskName = task.name;
     this.attempt = run.attempt;
     this.runId = run.runId;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason.value);
+    }
+    return this.controller.signal;
+  }
+
+  /** Aborts `signal` with `reason` (once). */
+  abort(reason: unknown): void {
+    if (this.abortReason) return;
+    this.abortReason = { value: reason };
+    this.controller?.abort(reason);
   }
 
   async log(line: string): Promise<void> {
