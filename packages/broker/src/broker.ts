@@ -1,4 +1,5 @@
 import type { CatalogueEntry, JobEnvelope, JobRecord, JobState, SerializedError, WorkerInfo } from '@celeriac/core';
+import type { ChildResults, WorkflowStore } from './workflow-store.js';
 
 /** What the client hands the broker to create one job. */
 export interface EnqueueRequest {
@@ -74,6 +75,8 @@ export interface ReceivedJob {
    * The processor returns right after; the job runs again later, on whichever worker picks it up.
    */
   defer(delayMs: number): Promise<void>;
+  /** The results of the jobs this one waited for (a workflow's chord callback, a group's gathering job). */
+  childResults(): Promise<ChildResults>;
 }
 
 /**
@@ -138,7 +141,7 @@ export type CancelOutcome = 'cancelled' | 'cancelling' | 'already-finished' | 'n
  * The smallest contract the worker, the client and the API need from a message broker. `@celeriac/redis` implements
  * it on BullMQ; `describeBrokerConformance` checks any implementation.
  */
-export interface Broker {
+export interface Broker extends WorkflowStore {
   /** The key prefix, hash tag included (`{celeriac}`). */
   readonly prefix: string;
   /** Creates a job. */

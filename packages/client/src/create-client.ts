@@ -8,10 +8,13 @@ import {
   omitUndefined,
   resolveOptions,
   toValidationIssues,
+  parseWorkflowNode,
+  type Canvas,
   type JobRecord,
   type TaskDefinition,
   type TaskInput,
   type TaskOutput,
+  type WorkflowNode,
 } from '@celeriac/core';
 import type { Broker } from '@celeriac/broker';
 import { createRedisBroker, type RedisConnectionOptions } from '@celeriac/redis';
@@ -19,6 +22,8 @@ import { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions
 import { createJobHandle, type JobHandle } from './job-handle.js';
 import { buildEnqueueRequest, unpublishedTaskDefaults, type TaskDefaults } from './build-enqueue-request.js';
 import { createCatalogueCache, type CatalogueCache } from './catalogue-cache.js';
+import { planWorkflow, type PlanContext } from './workflow/plan-workflow.js';
+import { createWorkflowHandle, viewWorkflow, type WorkflowHandle, type WorkflowView } from './workflow/workflow-handle.js';
 
 /** What you pass to {@link createClient}. */
 export interface ClientOptions {
@@ -51,6 +56,29 @@ export interface Client {
    * goes to queue `default` with one attempt.
    */
   enqueueByName(task: string, input: unknown, options?: EnqueueOptions): Promise<JobHandle>;
+  /**
+   * Submits a workflow built with `chain`, `group`, `chord`, `map`, `starmap` and `chunks`: its first jobs are
+   * created at once, and the rest as it advances. Every explicit input is validated here.
+   * @throws `CELERIAC_INVALID_INPUT`, `CELERIAC_INVALID_OPTIONS` (a task without an input where nothing feeds it),
+   *   `CELERIAC_BROKER_UNAVAILABLE`
+   */
+  workflow<Output>(canvas: Canvas<Output>): Promise<WorkflowHandle<Output>>;
+  /**
+   * Submits a workflow described as plain data (the JSON of `POST /v1/workflows`), with tasks named rather than
+   * imported. Task defaults come from the catalogue; workers validate the inputs.
+   * @throws `CELERIAC_INVALID_OPTIONS` for a malformed description
+   */
+  workflowByName(description: unknown): Promise<WorkflowHandle>;
+  /**
+   * Reads a workflow: its tree, with each job's state.
+   * @throws `CELERIAC_WORKFLOW_NOT_FOUND`
+   */
+  getWorkflow(id: string): Promise<WorkflowView>;
+  /**
+   * A handle for an existing workflow.
+   * @throws `CELERIAC_WORKFLOW_NOT_FOUND`
+   */
+  openWorkflow<Output = unknown>(id: string): Promise<WorkflowHandle<Output>>;
   /** A handle for an existing job id (no round trip). */
   job<Output = unknown>(id: string): JobHandle<Output>;
   /**
@@ -103,17 +131,18 @@ export function createClient(options: ClientOptions = {}): Client {
     return createJobHandle(broker, (await broker.enqueue(request)).id);
   };
 
+  const submitWorkflow = async (node: WorkflowNode, context: PlanContext) => {
+    const { flow, record } = planWorkflow(node, context);
+    // The record first: a workflow whose jobs run must always be readable.
+    await broker.saveWorkflow(record);
+    await broker.addFlow(flow);
+    return createWorkflowHandle<never>(broker, record);
+  };
+  const readWorkflow = async (id: string) => (await broker.getWorkflow(id)) ?? throwWorkflowNotFound(id);
+
   return {
     async enqueue(task, input, options) {
-      const parsed = task.input.safeParse(input);
-      if (!parsed.success) {
-        const issues = toValidationIssues(parsed.error, 'input');
-        throw new CeleriacError(
-          ErrorCode.InvalidInput,
-          `Invalid input for task "${task.name}": ${formatValidationIssues(issues)}.`,
-          { details: { task: task.name, issues } },
-        );
-      }
+      checkInput(task, input, 'input');
       // The raw input is stored, not the parsed one: the worker parses again, and transforms must run once.
       return submit(task.name, task, input, options) as Promise<JobHandle<TaskOutput<typeof task>>>;
     },
@@ -121,10 +150,69 @@ export function createClient(options: ClientOptions = {}): Client {
       resolveOptions(nameSchema, task, 'task.name');
       return submit(task, (await catalogue.get(task)) ?? unpublishedTaskDefaults, input, options);
     },
+    async workflow(canvas) {
+      const taskOf = (name: string) => canvas.tasks.get(name)!;
+      return submitWorkflow(canvas.node, {
+        source: resolved.source,
+        defaultsOf: taskOf,
+        checkInput: (name, input, path) => checkInput(taskOf(name), input, path),
+      });
+    },
+    async workflowByName(description) {
+      const node = parseWorkflowNode(description);
+      const defaults = new Map<string, TaskDefaults>();
+      await Promise.all(
+        [...taskNames(node)].map(async (name) => defaults.set(name, (await catalogue.get(name)) ?? unpublishedTaskDefaults)),
+      );
+      return submitWorkflow(node, {
+        source: resolved.source,
+        defaultsOf: (name) => defaults.get(name)!,
+        checkInput: () => {},
+      });
+    },
+    getWorkflow: async (id) => viewWorkflow(broker, await readWorkflow(id)),
+    openWorkflow: async (id) => createWorkflowHandle(broker, await readWorkflow(id)),
     job: (id) => createJobHandle(broker, id),
     getJob: (id) => createJobHandle(broker, id).record(),
     async close() {
       if (!resolved.broker) await broker.close();
     },
   };
+}
+
+/**
+ * Checks an input against its task's schema, as the worker will.
+ * @throws CeleriacError `CELERIAC_INVALID_INPUT` with field paths under `path`
+ */
+function checkInput(task: TaskDefinition, input: unknown, path: string): void {
+  const parsed = task.input.safeParse(input);
+  if (parsed.success) return;
+  const issues = toValidationIssues(parsed.error, path);
+  throw new CeleriacError(ErrorCode.InvalidInput, `Invalid input for task "${task.name}": ${formatValidationIssues(issues)}.`, {
+    details: { task: task.name, issues },
+  });
+}
+
+/** Every task a workflow names. */
+function taskNames(node: WorkflowNode): Set<string> {
+  switch (node.kind) {
+    case 'task':
+    case 'map':
+    case 'chunks':
+      return new Set([node.task]);
+    case 'chain':
+      return new Set(node.steps.flatMap((step) => [...taskNames(step)]));
+    case 'group':
+      return new Set(node.members.flatMap((member) => [...taskNames(member)]));
+    case 'chord':
+      return new Set([node.callback.task, ...node.header.flatMap((member) => [...taskNames(member)])]);
+  }
+}
+
+function throwWorkflowNotFound(id: string): never {
+  throw new CeleriacError(
+    ErrorCode.WorkflowNotFound,
+    `Workflow "${id}" was not found. Check the id; workflow records are removed after their retention (7 days).`,
+    { details: { id } },
+  );
 }

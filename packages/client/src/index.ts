@@ -19,3 +19,5 @@ export { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions
 export { createJobHandle, type JobHandle, type ResultOptions } from './job-handle.js';
 export { createCatalogueCache, type CatalogueCache } from './catalogue-cache.js';
 export type { JobEvent, JobOutcome } from '@celeriac/broker';
+export type { WorkflowHandle, WorkflowView } from './workflow/workflow-handle.js';
+export { sig, chain, group, chord, map, starmap, chunks, ChildFailure, type Canvas } from '@celeriac/core';

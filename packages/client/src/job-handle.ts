@@ -60,7 +60,8 @@ export function createJobHandle<Output>(broker: Broker, id: string): JobHandle<O
   };
 }
 
-function outputOf<Output>(record: JobOutcome): Output {
+/** A finished job's output, or the error that says why it has none. */
+export function outputOf<Output>(record: JobOutcome): Output {
   if (record.state === JobState.Succeeded) return record.result as Output;
   if (record.state === JobState.Failed && record.error) {
     throw new CeleriacError(

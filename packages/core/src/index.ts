@@ -91,3 +91,49 @@ export {
   type WorkerInfo,
   type GpuCapability,
 } from './catalogue/worker-info.js';
+export {
+  ChildFailure,
+  maxFanOut,
+  maxWorkflowDepth,
+  workflowNodeSchema,
+  type WorkflowNode,
+  type TaskNode,
+  type ChainNode,
+  type GroupNode,
+  type ChordNode,
+  type MapNode,
+  type ChunksNode,
+  type FanInOptions,
+} from './workflow/workflow-node.js';
+export {
+  sig,
+  chain,
+  group,
+  chord,
+  map,
+  starmap,
+  chunks,
+  parseWorkflowNode,
+  type Canvas,
+  type Step,
+  type StepOutput,
+  type FanIn,
+} from './workflow/canvas.js';
+export {
+  flowSpecSchema,
+  flowParentSchema,
+  flowJobs,
+  withInput,
+  type FlowSpec,
+  type FlowJob,
+  type FlowChild,
+  type FlowParent,
+} from './workflow/flow-spec.js';
+export { GatherShape, workflowMetaSchema, type WorkflowMeta } from './workflow/workflow-meta.js';
+export {
+  workflowRecordSchema,
+  workflowState,
+  type WorkflowRecord,
+  type WorkflowTree,
+  type WorkflowTreeState,
+} from './workflow/workflow-record.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CeleriacError,
@@ -8,14 +8,20 @@ import {
   JobState,
   attemptRecordSchema,
   catalogueEntrySchema,
+  flowJobs,
+  workflowRecordSchema,
   isCeleriacError,
   isTerminalState,
   jobRecordSchema,
   workerInfoSchema,
   type AttemptRecord,
   type CatalogueEntry,
+  type FlowParent,
+  type FlowSpec,
   type JobRecord,
+  type SerializedError,
   type WorkerInfo,
+  type WorkflowRecord,
 } from '@celeriac/core';
 import type {
   Broker,
@@ -44,6 +50,7 @@ import {
 } from './internal/to-job-record.js';
 import { OperationDeadlines } from './internal/operation-deadlines.js';
 import { KeyLimiter } from './internal/limits/key-limiter.js';
+import { toBullFlowJob } from './internal/to-flow-job.js';
 
 /** How many of a job's most recent log lines its record carries. */
 const maxLogLines = 100;
@@ -77,6 +84,7 @@ class RedisBroker implements Broker {
   private firstConnect: Promise<void> | undefined;
   private readonly deadlines = new OperationDeadlines();
   private readonly limiter: KeyLimiter;
+  private flowProducer: FlowProducer | undefined;
   /** BullMQ options every job gets; built once, since enqueue is the hot path. */
   private readonly jobDefaults;
 
@@ -120,6 +128,32 @@ class RedisBroker implements Broker {
       // (BullMQ answers a deduplicated add with the id of the job that holds the dedupe key.)
       if (request.jobId === undefined && id === jobId) return toFreshJobRecord(request, id, job.timestamp);
       return (await this.readJob(this.queue(request.queue), id))?.record ?? this.notFound(id);
+    });
+  }
+
+  async addFlow(flow: FlowSpec, parent?: FlowParent): Promise<void> {
+    await this.run('addFlow', async () => {
+      const { job } = flow;
+      // Creating a flow again (a job that created its next step ran twice) must not touch the first one.
+      if ((await this.connection.exists(`${this.prefix}:${job.queue}:${job.id}`)) === 1) return;
+      const queues = new Set(flowJobs(flow).map((flowJob) => flowJob.queue));
+      await Promise.all([...queues].filter((name) => !this.knownQueues.has(name)).map((name) => this.registerQueue(name)));
+      this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
+      await this.flowProducer.add(toBullFlowJob(flow, this.prefix, this.jobDefaults, parent));
+    });
+  }
+
+  async saveWorkflow(record: WorkflowRecord): Promise<void> {
+    await this.run('saveWorkflow', async () => {
+      const ttlMs = this.options.retention.failedAgeMs;
+      await this.connection.set(this.keys.workflow(record.id), JSON.stringify(record), 'PX', ttlMs);
+    });
+  }
+
+  async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
+    return this.run('getWorkflow', async () => {
+      const raw = await this.connection.get(this.keys.workflow(id));
+      return raw === null ? undefined : parseAll([raw], (value) => workflowRecordSchema.safeParse(value))[0];
     });
   }
 
@@ -334,6 +368,7 @@ class RedisBroker implements Broker {
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((consumer) => consumer.close(0)));
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await this.flowProducer?.close();
     const events = await Promise.allSettled(this.queueEvents.values());
     await Promise.all(events.map((e) => (e.status === 'fulfilled' ? e.value.close() : undefined)));
     await Promise.all([...this.ownedConnections].map((c) => c.quit().catch(() => c.disconnect())));
@@ -440,6 +475,7 @@ class RedisBroker implements Broker {
     const state = job && toJobState(bullState, job.attemptsMade);
     if (!job || !state) return undefined;
     const record = toJobRecord(job, state);
+    if (record.error) record.error = await this.withChildError(record.error);
     const [attempts, logs] = (await this.connection
       .pipeline()
       .hvals(this.keys.attempts(id))
@@ -478,7 +514,7 @@ class RedisBroker implements Broker {
     );
     const bull = task === null ? undefined : toJobState(bullState, Number(attemptsMade ?? 0));
     if (task === null || bull === undefined) return undefined;
-    const error = failedReason ? parseFailedReason(failedReason) : undefined;
+    const error = failedReason ? await this.withChildError(parseFailedReason(failedReason)) : undefined;
     // The expiry lives in the job's data, which this read skips on purpose; a waiting job past its expiry is
     // reported by getJob, and reaches a terminal state here once a worker discards it.
     const state = refineState(bull, error?.code, undefined);
@@ -489,6 +525,17 @@ class RedisBroker implements Broker {
       ...(state === JobState.Succeeded && returnvalue !== null ? { result: JSON.parse(returnvalue) as unknown } : {}),
       ...(error ? { error } : {}),
     });
+  }
+
+  /** A failure caused by a failed child (a workflow's default policy) carries the child's own error. */
+  private async withChildError(error: SerializedError): Promise<SerializedError> {
+    const child = error.code === ErrorCode.ChildFailed ? error.details['child'] : undefined;
+    if (typeof child !== 'string') return error;
+    const queue = await this.findQueue(child);
+    const outcome = queue && (await this.readOutcome(queue, child));
+    if (!outcome?.error) return error;
+    const message = `Job "${child}", which this job waited for, failed: ${outcome.error.message}`;
+    return { ...error, message, details: { child, error: outcome.error } };
   }
 
   private async readCancelled(id: string): Promise<JobRecord | undefined> {

@@ -100,6 +100,7 @@ class CeleriacWorker implements Worker {
       limits: this.broker,
       abortGraceMs: options.abortGrace,
       gpu: () => this.gpuRunner(),
+      addFlow: (flow, parent) => this.broker.addFlow(flow, parent),
       ...(this.sandbox ? { sandbox: this.sandbox } : {}),
     };
   }

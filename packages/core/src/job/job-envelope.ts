@@ -3,9 +3,10 @@ import { CeleriacError } from '../errors/celeriac-error.js';
 import { ErrorCode } from '../errors/error-catalogue.js';
 import { formatValidationIssues, toValidationIssues } from '../options/resolve-options.js';
 import { Backoff } from '../task/retry-policy.js';
+import { workflowMetaSchema } from '../workflow/workflow-meta.js';
 
-/** Where a job was submitted from; kept for operators. */
-export const JobSource = { Sdk: 'sdk', Http: 'http', Cli: 'cli' } as const;
+/** Where a job was submitted from; kept for operators. `schedule` jobs are a schedule's firings. */
+export const JobSource = { Sdk: 'sdk', Http: 'http', Cli: 'cli', Schedule: 'schedule' } as const;
 /** One of {@link JobSource}. */
 export type JobSource = (typeof JobSource)[keyof typeof JobSource];
 
@@ -30,6 +31,8 @@ export const jobEnvelopeSchema = z.object({
     expiresAtMs: z.number().optional(),
     /** This job's time limits, when it has any. */
     limits: z.object({ softMs: z.number().optional(), hardMs: z.number().optional() }).optional(),
+    /** Present on the jobs of a workflow: where the input comes from, and what to create on success. */
+    workflow: workflowMetaSchema.optional(),
   }),
 });
 

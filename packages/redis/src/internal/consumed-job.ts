@@ -7,7 +7,7 @@ import {
   serializeError,
   type SerializedError,
 } from '@celeriac/core';
-import type { JobProcessor, ReceivedJob } from '@celeriac/broker';
+import type { ChildResults, JobProcessor, ReceivedJob } from '@celeriac/broker';
 
 /** A BullMQ job as the processor sees it, with its abort signal made on first read. */
 export class ConsumedJob implements ReceivedJob {
@@ -79,6 +79,14 @@ export class ConsumedJob implements ReceivedJob {
     await this.job.moveToWait(this.token);
   }
 
+  async childResults(): Promise<ChildResults> {
+    const [values, failures] = await Promise.all([this.job.getChildrenValues(), this.job.getIgnoredChildrenFailures()]);
+    return {
+      values: new Map(Object.entries(values).map(([key, value]) => [idOfKey(key), value as unknown])),
+      failed: new Set(Object.keys(failures).map(idOfKey)),
+    };
+  }
+
   async log(line: string): Promise<void> {
     await this.job.log(line);
   }
@@ -86,6 +94,11 @@ export class ConsumedJob implements ReceivedJob {
   async progress(value: number | Readonly<Record<string, unknown>>): Promise<void> {
     await this.job.updateProgress(value as number | object);
   }
+}
+
+/** A child's id from its Redis key (`{prefix}:queue:id`); a workflow's job ids are UUIDs, without a colon. */
+function idOfKey(key: string): string {
+  return key.slice(key.lastIndexOf(':') + 1);
 }
 
 /** Where attempts that did not succeed are kept; see the broker's `attempts` key. */

@@ -19,6 +19,8 @@ export function metaKeys(keyPrefix: string) {
     attempts: (id: string) => `${meta}:attempts:${id}`,
     /** String with a TTL: the final record of a job cancelled before it ran. */
     cancelled: (id: string) => `${meta}:cancelled:${id}`,
+    /** String with a TTL: a workflow's record (its plan, with the id of every job). */
+    workflow: (id: string) => `${meta}:workflow:${id}`,
   };
 }
 

@@ -52,6 +52,16 @@ export function parseFailedReason(failedReason: string): SerializedError {
       details: { bullmq: failedReason },
     };
   }
+  // BullMQ's words for a parent failed by a child under failParentOnFailure (a workflow's `onChildFailure: 'fail'`).
+  const child = /^child (.+):([^:]+) failed$/.exec(failedReason)?.[2];
+  if (child !== undefined) {
+    return {
+      code: ErrorCode.ChildFailed,
+      message: `Job "${child}", which this job waited for, failed.`,
+      retryable: false,
+      details: { child },
+    };
+  }
   return { code: ErrorCode.HandlerError, message: failedReason, retryable: false, details: {} };
 }
 

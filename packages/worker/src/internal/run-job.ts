@@ -3,6 +3,13 @@ import {
   ErrorCode,
   Isolation,
   decodeJobEnvelope,
+  formatValidationIssues,
+  toValidationIssues,
+  withInput,
+  workflowMetaSchema,
+  type FlowParent,
+  type FlowSpec,
+  type WorkflowMeta,
   isCeleriacError,
   isRetriedByPolicy,
   serializeError,
@@ -15,6 +22,8 @@ import { assertGpuDeclared } from './assert-gpu-declared.js';
 import { runInline } from './run-inline.js';
 import { runWithinLimits, type LimitKeeper } from './run-within-limits.js';
 import type { SandboxPool } from './sandbox/sandbox-pool.js';
+import { gatherInput } from './workflow/gather-input.js';
+import { gatherTask } from './workflow/gather-task.js';
 
 /** What running a job needs from the worker. */
 export interface RunJobDependencies {
@@ -27,15 +36,18 @@ export interface RunJobDependencies {
   readonly abortGraceMs: number;
   /** The GPU runner, started on first use; only handed to tasks that declared `resources.gpu`. */
   gpu(): GpuRunner;
+  /** Creates the next step of a workflow (the broker's addFlow). */
+  addFlow(flow: FlowSpec, parent?: FlowParent): Promise<void>;
 }
 
 /**
  * Runs one job: finds its task, decodes its envelope, discards it if it expired, then runs the task under the
  * job's time limits. Everything that no retry can fix (unknown task, corrupt data, invalid input or output, an
- * expired job) fails non-retryably.
+ * expired job) fails non-retryably. A workflow's job may take its input from its children's results, run its task
+ * over a list (map), and create the next step of its chain before it is marked done.
  */
 export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promise<unknown> {
-  const task = deps.tasks.get(job.task);
+  const task = deps.tasks.get(job.task) ?? (job.task === gatherTask.name ? gatherTask : undefined);
   if (!task) {
     throw new CeleriacError(
       ErrorCode.TaskNotFound,
@@ -44,18 +56,23 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
       { details: { task: job.task, queue: job.queue } },
     );
   }
-  const { input, meta } = decodeJobEnvelope(job.data, job.id);
+  const { input: envelopeInput, meta } = decodeJobEnvelope(job.data, job.id);
   if (meta.expiresAtMs !== undefined && Date.now() >= meta.expiresAtMs) throw expired(job, meta.expiresAtMs);
+  const workflow = meta.workflow === undefined ? undefined : decodeWorkflowMeta(meta.workflow, job.id);
+  const input = workflow?.gather ? gatherInput(await job.childResults(), workflow.gather) : envelopeInput;
+  // Watched without an AbortController: a job cancelled while it ran must not start the rest of its chain.
+  let aborted = false;
+  job.onAbort(() => (aborted = true));
   try {
     const limits = meta.limits ?? task.limits;
     const sandbox = task.isolation === Isolation.Sandbox ? deps.sandbox : undefined;
-    return await runWithinLimits(job, task, input, deps.limits, () =>
+    const runOnce = (itemInput: unknown): Promise<unknown> =>
       sandbox
         ? sandbox.run({
             jobId: job.id,
             taskName: task.name,
             attempt: job.attempt,
-            input,
+            input: itemInput,
             ...(limits.softMs === undefined ? {} : { softLimitMs: limits.softMs }),
             ...(limits.hardMs === undefined ? {} : { hardLimitMs: limits.hardMs }),
             onAbort: (listener) => job.onAbort(listener),
@@ -63,14 +80,46 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
             log: (line) => job.log(line),
             progress: (value) => job.progress(value),
           })
-        : runInline(task, input, new JobTaskContext(job, task, deps), limits, {
+        : runInline(task, itemInput, new JobTaskContext(job, task, deps), limits, {
             onAbort: (listener) => job.onAbort(listener),
             graceMs: deps.abortGraceMs,
-          }),
-    );
+          });
+    return await runWithinLimits(job, task, input, deps.limits, async () => {
+      const output = workflow?.map ? await runEach(job, input, runOnce) : await runOnce(input);
+      const next = workflow?.then;
+      if (next && !aborted) await deps.addFlow(withInput(next.flow, new Set(next.feed), output), next.parent);
+      return output;
+    });
   } catch (error) {
     throw applyRetryOn(task, error);
   }
+}
+
+/** Runs the task once per item of a map job's input, one after another; the output is the list of outputs. */
+async function runEach(job: ReceivedJob, input: unknown, runOnce: (item: unknown) => Promise<unknown>): Promise<unknown[]> {
+  if (!Array.isArray(input)) {
+    throw new CeleriacError(
+      ErrorCode.JobDataCorrupt,
+      `Job "${job.id}" is a map over task "${job.task}", but its input is not a list. Build maps with map(), starmap() or chunks().`,
+      { details: { jobId: job.id } },
+    );
+  }
+  const outputs: unknown[] = [];
+  for (const item of input) outputs.push(await runOnce(item));
+  return outputs;
+}
+
+/** Validates a job's workflow metadata, read back from Redis like the rest of the envelope. */
+function decodeWorkflowMeta(raw: unknown, jobId: string): WorkflowMeta {
+  const parsed = workflowMetaSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issues = toValidationIssues(parsed.error, 'job.data.meta.workflow');
+  throw new CeleriacError(
+    ErrorCode.JobDataCorrupt,
+    `Job "${jobId}" has workflow data this worker cannot read (${formatValidationIssues(issues)}). ` +
+      'Submit workflows through the celeriac client or HTTP API, and run clients and workers of the same version.',
+    { details: { jobId, issues } },
+  );
 }
 
 function expired(job: ReceivedJob, expiresAtMs: number): CeleriacError {
