@@ -4,7 +4,7 @@ import { ErrorCode, JobState, isCeleriacError } from '@celeriac/core';
 import { chain, chord, chunks, createClient, group, map, sig, starmap } from '@celeriac/client';
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
-import { add, addPair, double, echo, fails, later, sum, workflowTasks } from './fixtures/workflow-tasks.js';
+import { add, addPair, double, echo, fails, later, sum, unattended, workflowTasks } from './fixtures/workflow-tasks.js';
 
 const redis = useTestRedis();
 
@@ -147,6 +147,25 @@ describe('failure policy', () => {
     expect(isCeleriacError((error as Error).cause, ErrorCode.TaskFailed)).toBe(true);
     const view = await c.getWorkflow(workflow.id);
     expect(view.tree.children?.map((child) => child.state)).toEqual([JobState.Failed, 'pending']);
+  });
+});
+
+describe('children deadline', () => {
+  it('fails a chord whose header is not done by its deadline, instead of waiting forever, and removes the rest', async () => {
+    await startWorker();
+    const c = client();
+    const started = Date.now();
+    // No worker consumes the second member's queue: without a deadline the callback would wait forever.
+    const workflow = await c.workflow(
+      chord([sig(add, { x: 1, y: 2 }), sig(unattended, 7)], sum, { childrenDeadline: '500ms' }),
+    );
+    const error = await failureOf(workflow.result({ timeoutMs: 15_000 }));
+    expect(isCeleriacError((error as Error).cause, ErrorCode.ChildrenDeadline)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const view = await c.getWorkflow(workflow.id);
+    expect(view.state).toBe(JobState.Failed);
+    // The member that never started is removed, so it can never run late.
+    expect(view.tree.children?.map((child) => child.state)).toEqual([JobState.Succeeded, 'pending']);
   });
 });
 

@@ -26,4 +26,4 @@ export type {
   Consumer,
   CancelOutcome,
 } from './broker.js';
-export type { WorkflowStore, ChildResults } from './workflow-store.js';
+export type { WorkflowStore, ChildResults, ChildrenDeadline } from './workflow-store.js';

@@ -8,6 +8,13 @@ export interface ChildResults {
   readonly failed: ReadonlySet<string>;
 }
 
+/** A job of a workflow that waits for its children: still waiting at `atMs`, it fails with `CELERIAC_CHILDREN_DEADLINE`. */
+export interface ChildrenDeadline {
+  readonly jobId: string;
+  readonly queue: string;
+  readonly atMs: number;
+}
+
 /** What workflows need from a broker: flows of jobs that wait for each other, and a record of each workflow. */
 export interface WorkflowStore {
   /**
@@ -20,4 +27,12 @@ export interface WorkflowStore {
   saveWorkflow(record: WorkflowRecord): Promise<void>;
   /** Reads a workflow's record; `undefined` when there is none (a wrong id, or its retention ran out). */
   getWorkflow(id: string): Promise<WorkflowRecord | undefined>;
+  /** Registers children deadlines, enforced by {@link enforceChildrenDeadlines}. */
+  addChildrenDeadlines(deadlines: readonly ChildrenDeadline[]): Promise<void>;
+  /**
+   * Fails the jobs still waiting for their children past their deadline, and removes those children that have not
+   * started. Workers call it every second; any number may, and each deadline is enforced once. Returns how many jobs
+   * it failed.
+   */
+  enforceChildrenDeadlines(): Promise<number>;
 }

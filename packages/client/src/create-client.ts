@@ -132,9 +132,10 @@ export function createClient(options: ClientOptions = {}): Client {
   };
 
   const submitWorkflow = async (node: WorkflowNode, context: PlanContext) => {
-    const { flow, record } = planWorkflow(node, context);
-    // The record first: a workflow whose jobs run must always be readable.
+    const { flow, record, deadlines } = planWorkflow(node, context);
+    // The record and the deadlines first: a workflow whose jobs run must always be readable, and never wait forever.
     await broker.saveWorkflow(record);
+    await broker.addChildrenDeadlines(deadlines);
     await broker.addFlow(flow);
     return createWorkflowHandle<never>(broker, record);
   };

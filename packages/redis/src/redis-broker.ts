@@ -26,6 +26,7 @@ import {
 import type {
   Broker,
   CancelOutcome,
+  ChildrenDeadline,
   ConsumeOptions,
   Consumer,
   EnqueueRequest,
@@ -50,7 +51,8 @@ import {
 } from './internal/to-job-record.js';
 import { OperationDeadlines } from './internal/operation-deadlines.js';
 import { KeyLimiter } from './internal/limits/key-limiter.js';
-import { toBullFlowJob } from './internal/to-flow-job.js';
+import { toBullFlowJob } from './internal/workflow/to-flow-job.js';
+import { ChildrenDeadlines } from './internal/workflow/children-deadlines.js';
 
 /** How many of a job's most recent log lines its record carries. */
 const maxLogLines = 100;
@@ -85,6 +87,7 @@ class RedisBroker implements Broker {
   private readonly deadlines = new OperationDeadlines();
   private readonly limiter: KeyLimiter;
   private flowProducer: FlowProducer | undefined;
+  private readonly childrenDeadlines: ChildrenDeadlines;
   /** BullMQ options every job gets; built once, since enqueue is the hot path. */
   private readonly jobDefaults;
 
@@ -99,6 +102,9 @@ class RedisBroker implements Broker {
     });
     this.connection = this.openConnection(ConnectionRole.Command);
     this.limiter = new KeyLimiter(this.connection, options.keyPrefix);
+    this.childrenDeadlines = new ChildrenDeadlines(this.connection, this.keys.childrenDeadlines, this.prefix, (name) =>
+      this.queue(name),
+    );
     // ioredis reports connection errors as events; without a listener Node would print them as unhandled.
     // Failures still reach callers through the commands that fail.
     this.connection.on('error', () => {});
@@ -155,6 +161,14 @@ class RedisBroker implements Broker {
       const raw = await this.connection.get(this.keys.workflow(id));
       return raw === null ? undefined : parseAll([raw], (value) => workflowRecordSchema.safeParse(value))[0];
     });
+  }
+
+  async addChildrenDeadlines(deadlines: readonly ChildrenDeadline[]): Promise<void> {
+    await this.run('addChildrenDeadlines', () => this.childrenDeadlines.add(deadlines));
+  }
+
+  async enforceChildrenDeadlines(): Promise<number> {
+    return this.run('enforceChildrenDeadlines', () => this.childrenDeadlines.enforce());
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {

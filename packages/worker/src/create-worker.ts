@@ -19,6 +19,9 @@ import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } 
 import { runJob, type RunJobDependencies } from './internal/run-job.js';
 import { createSandboxPool, type SandboxPool } from './internal/sandbox/sandbox-pool.js';
 
+/** How often a worker enforces workflow children deadlines: the most a deadline can be late by. */
+const childrenDeadlineSweepMs = 1_000;
+
 /** The GPU executor as the worker uses it; `@celeriac/gpu` is imported only when a task needs a GPU. */
 type GpuExecutor = GpuRunner & { describe(): Promise<GpuCapability>; close(): Promise<void> };
 
@@ -70,6 +73,7 @@ class CeleriacWorker implements Worker {
   private readonly startedAtMs = Date.now();
   private consumer: Consumer | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private deadlineTimer: NodeJS.Timeout | undefined;
   private gpuExecutor: Promise<GpuExecutor> | undefined;
   private gpuCapability: GpuCapability | undefined;
   private closing: Promise<void> | undefined;
@@ -112,6 +116,8 @@ class CeleriacWorker implements Worker {
     await this.beat();
     this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
+    this.deadlineTimer = setInterval(() => void this.enforceChildrenDeadlines(), childrenDeadlineSweepMs);
+    this.deadlineTimer.unref();
     this.consumer = await this.broker.consume((job) => this.process(job), {
       queues: this.options.queues,
       concurrency: this.options.concurrency,
@@ -188,6 +194,7 @@ class CeleriacWorker implements Worker {
 
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.deadlineTimer);
     const closed = await this.consumer?.close(this.options.shutdownTimeoutMs);
     if (closed && closed.handedBack.length > 0) {
       this.log.warn(
@@ -222,6 +229,16 @@ class CeleriacWorker implements Worker {
         'run in sandbox threads. Export them from that module, or give them isolation: \'inline\'.',
       { details: { missing } },
     );
+  }
+
+  private async enforceChildrenDeadlines(): Promise<void> {
+    try {
+      const failed = await this.broker.enforceChildrenDeadlines();
+      if (failed > 0) this.log.warn({ failed }, 'failed workflow jobs still waiting for their children at their deadline');
+    } catch (error) {
+      // Redis away: the next sweep tries again, and a deadline is never lost, only late.
+      this.log.debug({ err: error }, 'children deadline sweep failed');
+    }
   }
 
   private async beat(): Promise<void> {

@@ -4,6 +4,8 @@ import {
   ChildFailure,
   ErrorCode,
   GatherShape,
+  durationMs,
+  type FanInOptions,
   type FlowJob,
   type FlowParent,
   type FlowSpec,
@@ -13,6 +15,7 @@ import {
   type WorkflowRecord,
   type WorkflowTree,
 } from '@celeriac/core';
+import type { ChildrenDeadline } from '@celeriac/broker';
 import { buildEnqueueRequest, unpublishedTaskDefaults, type TaskDefaults } from '../build-enqueue-request.js';
 
 /** The job that gathers a group's results; every worker knows it (see the worker's `gatherTask`). */
@@ -37,6 +40,8 @@ export interface WorkflowPlan {
   /** The jobs to create now; later steps of chains travel inside them and are created as the chain advances. */
   readonly flow: FlowSpec;
   readonly record: WorkflowRecord;
+  /** The children deadlines of its groups, chords and chunks, counted from now. */
+  readonly deadlines: readonly ChildrenDeadline[];
 }
 
 /**
@@ -55,10 +60,12 @@ export interface WorkflowPlan {
  */
 export function planWorkflow(node: WorkflowNode, context: PlanContext): WorkflowPlan {
   const id = randomUUID();
-  const fragment = new Planner(id, context).plan(node, { fed: false, path: 'workflow' });
+  const planner = new Planner(id, context);
+  const fragment = planner.plan(node, { fed: false, path: 'workflow' });
   return {
     flow: fragment.flow,
     record: { id, createdAt: new Date().toISOString(), stages: fragment.stages, tree: fragment.tree },
+    deadlines: planner.deadlines,
   };
 }
 
@@ -85,6 +92,9 @@ interface Position {
 }
 
 class Planner {
+  readonly deadlines: ChildrenDeadline[] = [];
+  private readonly startedAtMs = Date.now();
+
   constructor(
     private readonly workflowId: string,
     private readonly context: PlanContext,
@@ -144,7 +154,7 @@ class Planner {
     queue: string,
     collector: string,
     shape: GatherShape,
-    node: { readonly kind: 'group' | 'chord' | 'chunks'; readonly onChildFailure?: ChildFailure },
+    node: { readonly kind: 'group' | 'chord' | 'chunks' } & FanInOptions,
     at: Position,
     counts?: readonly number[],
   ): Fragment {
@@ -162,6 +172,9 @@ class Planner {
       ...(counts && { counts }),
     };
     const job = { ...this.job(collector, null, { gather }, queue), id };
+    if (node.childrenDeadline !== undefined) {
+      this.deadlines.push({ jobId: id, queue, atMs: this.startedAtMs + durationMs.parse(node.childrenDeadline) });
+    }
     return {
       flow: { job, children: parts.map((part) => ({ flow: part.flow, onFailure: onChildFailure })) },
       feed: parts.flatMap((part) => part.feed),

@@ -21,6 +21,8 @@ export function metaKeys(keyPrefix: string) {
     cancelled: (id: string) => `${meta}:cancelled:${id}`,
     /** String with a TTL: a workflow's record (its plan, with the id of every job). */
     workflow: (id: string) => `${meta}:workflow:${id}`,
+    /** Sorted set: `[queue, job id]` JSON → the job's children deadline (ms); see ChildrenDeadlines. */
+    childrenDeadlines: `${meta}:children-deadlines`,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { FlowJob as BullFlowJob, JobsOptions } from 'bullmq';
 import { ChildFailure, type FlowJob, type FlowParent, type FlowSpec } from '@celeriac/core';
-import { celeriacBackoff } from './consumed-job.js';
+import { celeriacBackoff } from '../consumed-job.js';
 
 /** BullMQ's option for each {@link ChildFailure}: how a child's failure for good reaches its parent. */
 const failureOptions: Readonly<Record<ChildFailure, JobsOptions>> = {
