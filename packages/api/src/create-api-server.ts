@@ -11,6 +11,7 @@ import { toHttpError } from './internal/to-http-error.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
+import { workflowRoutes } from './routes/workflow-routes.js';
 
 /**
  * Builds the celeriac HTTP API as a Fastify instance, ready to `listen()` or to `inject()` in tests.
@@ -60,7 +61,7 @@ export async function createApiServer(options: ApiOptions = {}): Promise<Fastify
         version: '1',
         description: 'Submit typed tasks and follow their jobs. Errors answer `{ error: { code, message, details } }`.',
       },
-      tags: [{ name: 'tasks' }, { name: 'jobs' }, { name: 'health' }],
+      tags: [{ name: 'tasks' }, { name: 'jobs' }, { name: 'workflows' }, { name: 'health' }],
     },
     transform: jsonSchemaTransform,
   });
@@ -68,6 +69,7 @@ export async function createApiServer(options: ApiOptions = {}): Promise<Fastify
   await app.register(healthRoutes, { broker, timeoutMs: resolved.redisTimeout });
   await app.register(taskRoutes, { client, catalogue });
   await app.register(jobRoutes, { client });
+  await app.register(workflowRoutes, { client, catalogue });
 
   app.addHook('onClose', async () => {
     if (!resolved.broker) await broker.close();

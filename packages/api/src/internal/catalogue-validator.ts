@@ -36,14 +36,14 @@ export class CatalogueValidator {
   }
 
   /**
-   * Validates a submission against the task's input schema.
+   * Validates a submission against the task's input schema; `at` is where the input sits in the request.
    * @throws CeleriacError `CELERIAC_INVALID_INPUT` with one issue per bad field (`body.x`)
    */
-  assertValidInput(entry: CatalogueEntry, body: unknown): void {
+  assertValidInput(entry: CatalogueEntry, input: unknown, at = 'body'): void {
     const validate = this.validatorFor(entry);
-    if (validate(body)) return;
+    if (validate(input)) return;
     const issues: ValidationIssue[] = (validate.errors ?? []).map((error) => {
-      const segments = ['body', ...error.instancePath.split('/').filter(Boolean)];
+      const segments = [at, ...error.instancePath.split('/').filter(Boolean)];
       // A missing property is reported by ajv at its parent; point at the property itself.
       const missing = error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : undefined;
       return { path: [...segments, ...(missing ? [missing] : [])].join('.'), message: error.message ?? 'is invalid' };

@@ -40,3 +40,30 @@ export const jobRecordResponseSchema = jobRecordSchema.meta({ id: 'Job' });
 export const cancelResponseSchema = z
   .object({ id: z.string(), outcome: z.enum(['cancelled', 'cancelling', 'already-finished']) })
   .meta({ id: 'CancelResponse' });
+
+export const workflowIdParams = z.object({ id: z.string().min(1).max(256) });
+export const workflowSubmitResponseSchema = z.object({ id: z.string() }).meta({ id: 'WorkflowSubmitResponse' });
+
+/** One node of a workflow's tree, as `GET /v1/workflows/:id` answers it. */
+interface WorkflowTreeView {
+  readonly kind: 'task' | 'chain' | 'group' | 'chord' | 'map' | 'chunks';
+  readonly task?: string | undefined;
+  readonly jobId: string;
+  readonly state: JobState | 'pending';
+  readonly children?: readonly WorkflowTreeView[] | undefined;
+}
+
+const workflowStateSchema = z.union([z.enum(JobState), z.literal('pending')]);
+const workflowTreeSchema: z.ZodType<WorkflowTreeView> = z.lazy(() =>
+  z.object({
+    kind: z.enum(['task', 'chain', 'group', 'chord', 'map', 'chunks']),
+    task: z.string().optional(),
+    jobId: z.string(),
+    state: workflowStateSchema,
+    children: z.array(workflowTreeSchema).optional(),
+  }),
+);
+
+export const workflowViewSchema = z
+  .object({ id: z.string(), createdAt: z.string(), state: workflowStateSchema, tree: workflowTreeSchema })
+  .meta({ id: 'Workflow' });

@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { CeleriacError, ErrorCode, isCeleriacError, parseWorkflowNode, type WorkflowNode } from '@celeriac/core';
+import type { Client } from '@celeriac/client';
+import type { CatalogueValidator } from '../internal/catalogue-validator.js';
+import { errorResponses, workflowIdParams, workflowSubmitResponseSchema, workflowViewSchema } from './http-schemas.js';
+
+/** What the workflow routes need. */
+export interface WorkflowRoutesOptions {
+  readonly client: Client;
+  readonly catalogue: CatalogueValidator;
+}
+
+/** `POST /v1/workflows` (submit a canvas described as JSON) and `GET /v1/workflows/:id` (its tree, with states). */
+export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOptions> = async (app, { client, catalogue }) => {
+  app.post(
+    '/v1/workflows',
+    {
+      schema: {
+        summary: 'Submit a workflow (chain, group, chord, map, chunks)',
+        description:
+          'The body is a workflow node: `{ "kind": "task", "task": "add", "input": {…} }`, `{ "kind": "chain", "steps": ' +
+          '[…] }`, `{ "kind": "group", "members": […] }`, `{ "kind": "chord", "header": […], "callback": { "kind": ' +
+          '"task", "task": "…" } }`, `{ "kind": "map", "task": "…", "inputs": […] }` or `{ "kind": "chunks", "task": ' +
+          '"…", "inputs": […], "size": 100 }`, nested as needed. A task without `input` takes the previous step\'s ' +
+          'result. Every task must be published by a worker, and every input must match its schema; nothing is ' +
+          'created otherwise. Answers 201 with the workflow id; follow it with GET /v1/workflows/{id}.',
+        tags: ['workflows'],
+        body: z.unknown().describe('A workflow node (see the description)'),
+        response: { 201: workflowSubmitResponseSchema, ...errorResponses(400, 404, 413, 415, 503) },
+      },
+    },
+    async (request, reply) => {
+      const node = await asRequestError(() => parseWorkflowNode(request.body));
+      await checkTasksAndInputs(node, catalogue, 'body');
+      const handle = await asRequestError(() => client.workflowByName(node));
+      return reply
+        .status(201)
+        .header('location', `/v1/workflows/${encodeURIComponent(handle.id)}`)
+        .send({ id: handle.id });
+    },
+  );
+
+  app.get(
+    '/v1/workflows/:id',
+    {
+      schema: {
+        summary: 'Get a workflow: its tree, with each job’s state',
+        description:
+          'Each node names the job that stands for it (a task’s job, a chord’s callback, the job that gathers a ' +
+          'group). A later chain step not created yet is `pending`. The workflow is `succeeded` once its last step ' +
+          'is; otherwise it has the state of its first step that has not succeeded.',
+        tags: ['workflows'],
+        params: workflowIdParams,
+        response: { 200: workflowViewSchema, ...errorResponses(400, 404, 503) },
+      },
+    },
+    async (request) => client.getWorkflow(request.params.id),
+  );
+};
+
+/** Checks that every task is published, and every explicit input matches its task's schema, before anything is created. */
+async function checkTasksAndInputs(node: WorkflowNode, catalogue: CatalogueValidator, at: string): Promise<void> {
+  switch (node.kind) {
+    case 'task': {
+      const entry = await catalogue.get(node.task);
+      if (node.input !== undefined) catalogue.assertValidInput(entry, node.input, `${at}.input`);
+      return;
+    }
+    case 'map':
+    case 'chunks': {
+      const entry = await catalogue.get(node.task);
+      node.inputs.forEach((input, index) => catalogue.assertValidInput(entry, input, `${at}.inputs.${index}`));
+      return;
+    }
+    case 'chain':
+      for (const [index, step] of node.steps.entries()) await checkTasksAndInputs(step, catalogue, `${at}.steps.${index}`);
+      return;
+    case 'group':
+      for (const [index, member] of node.members.entries()) {
+        await checkTasksAndInputs(member, catalogue, `${at}.members.${index}`);
+      }
+      return;
+    case 'chord':
+      for (const [index, member] of node.header.entries()) {
+        await checkTasksAndInputs(member, catalogue, `${at}.header.${index}`);
+      }
+      await catalogue.get(node.callback.task);
+      return;
+  }
+}
+
+/** A malformed workflow is the caller's mistake (400), not a fault of the server (500). */
+async function asRequestError<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isCeleriacError(error, ErrorCode.InvalidOptions)) throw error;
+    // The builders' paths start at `workflow`; over HTTP the workflow is the body.
+    const toBody = (text: string) => text.replaceAll(/\bworkflow\b(?=[.:])/g, 'body');
+    const issues = (error.details['issues'] as { path: string; message: string }[] | undefined) ?? [];
+    throw new CeleriacError(ErrorCode.InvalidRequest, toBody(error.message).replace(/^Invalid body options/, 'Invalid workflow'), {
+      details: { issues: issues.map((issue) => ({ ...issue, path: toBody(issue.path) })) },
+    });
+  }
+}
