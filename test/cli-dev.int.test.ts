@@ -82,7 +82,7 @@ describe('celeriac dev, end to end', () => {
     }
   });
 
-  it('runs the demo: add, and a GPU dot product that matches the JS reference', { timeout: 180_000 }, async (ctx) => {
+  it('runs the demo: add, and a GPU dot product, alone and as a workflow, that match the JS reference', { timeout: 180_000 }, async (ctx) => {
     const run = await runCli(['dev', '--demo', '--exit', '--port', '0', '--data-dir', dataDir], envWithoutRedis);
     expect(run.stdout).toContain('add(2, 3) = 5');
     expect(run.stdout).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/jobs\/[0-9a-f-]{36}/);
@@ -91,6 +91,7 @@ describe('celeriac dev, end to end', () => {
     }
     expect(run.stdout).toMatch(/GPU dot product of two 1,048,576-element vectors = -?\d+\.\d+/);
     expect(run.stdout).toContain('(matches, tolerance 0.001)');
+    expect(run.stdout).toMatch(/a chord of 8 GPU reductions, summed by its callback = -?\d+\.\d+\n.*\(matches\)/);
     expect(run.code).toBe(0);
   });
 });

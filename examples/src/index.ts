@@ -9,15 +9,17 @@
  * const client = createClient();
  * console.log(await (await client.enqueue(add, { x: 2, y: 3 })).result()); // 5
  * console.log(await (await client.enqueue(dotProduct, { x: [1, 2, 3], y: [4, 5, 6] })).result()); // { dot: 32, n: 3 }
+ * console.log(await (await client.workflow(scatterGatherDot(x, y, 8))).result()); // { dot, n, parts: 8 }
  * ```
  * @packageDocumentation
  */
 import { add } from './add.js';
 import { dotProduct, dotProductKernel } from './dot-product.js';
 import { linearCombination, linearCombinationKernel } from './linear-combination.js';
+import { scatterGatherDot, sumPartials } from './scatter-gather.js';
 
-export { add, dotProduct, dotProductKernel, linearCombination, linearCombinationKernel };
+export { add, dotProduct, dotProductKernel, linearCombination, linearCombinationKernel, scatterGatherDot, sumPartials };
 export { maxJsonVectorLength } from './vectors.js';
 
 /** Every example task, for `createWorker({ tasks: exampleTasks })`. */
-export const exampleTasks = [add, linearCombination, dotProduct] as const;
+export const exampleTasks = [add, linearCombination, dotProduct, sumPartials] as const;

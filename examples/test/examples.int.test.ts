@@ -4,7 +4,7 @@ import { ErrorCode, isCeleriacError, type GpuCapability } from '@celeriac/core';
 import { createClient } from '@celeriac/client';
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
-import { add, dotProduct, exampleTasks, linearCombination } from '@celeriac/examples';
+import { add, dotProduct, exampleTasks, linearCombination, scatterGatherDot } from '@celeriac/examples';
 
 const redis = useTestRedis();
 const requireGpu = process.env['CELERIAC_REQUIRE_GPU'] === '1';
@@ -71,6 +71,29 @@ describe('the examples, through client, Redis, worker and GPU executor', () => {
     expect(length).toBe(n);
     // An f32 tree reduction's error is bounded by about log2(n)·2^-24 per unit of Σ|x·y|; allow 4× that.
     expect(Math.abs(dot - reference)).toBeLessThanOrEqual(4 * 20 * 2 ** -24 * magnitude);
+  });
+
+  it('runs the scatter/gather dot product as a chord of GPU reductions, matching the JS reference', { timeout: 60_000 }, async (ctx) => {
+    const { gpu } = await startWorker({ concurrency: 4 });
+    skipWithoutGpu(gpu, (note) => ctx.skip(note));
+    const n = 100_003; // not a multiple of the parts: the last slice is shorter
+    const x = ramp(n, 0);
+    const y = ramp(n, 3);
+    let reference = 0;
+    let magnitude = 0;
+    for (let i = 0; i < n; i++) {
+      const product = Math.fround(x[i]!) * Math.fround(y[i]!);
+      reference += product;
+      magnitude += Math.abs(product);
+    }
+    const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
+    const workflow = await client.workflow(scatterGatherDot(x, y, 8));
+    const result = await workflow.result({ timeoutMs: 60_000 });
+    expect(result).toMatchObject({ n, parts: 8 });
+    // Each slice is an f32 tree reduction (error ≤ log2(n)·2^-24 per unit of Σ|x·y|); the sum of slices is float64.
+    expect(Math.abs(result.dot - reference)).toBeLessThanOrEqual(4 * 17 * 2 ** -24 * magnitude);
+    const view = await client.getWorkflow(workflow.id);
+    expect(view.tree.children?.map((child) => child.state)).toEqual(Array.from({ length: 8 }, () => 'succeeded'));
   });
 
   it('fails GPU jobs with a driver hint when no adapter is found, and keeps serving CPU tasks', { timeout: 60_000 }, async () => {

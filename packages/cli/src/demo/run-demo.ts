@@ -1,6 +1,6 @@
 import { isCeleriacError, type JobRecord } from '@celeriac/core';
 import type { Client } from '@celeriac/client';
-import { dotProduct } from '@celeriac/examples';
+import { dotProduct, scatterGatherDot } from '@celeriac/examples';
 import { apiRequest } from '../internal/api-request.js';
 import { referenceDot, seededVector } from './seeded-vector.js';
 
@@ -15,9 +15,10 @@ export const demoVectorLength = 1 << 20;
 export const demoRelativeTolerance = 1e-3;
 
 /**
- * Runs the sample jobs against a running `celeriac dev`: `add` over HTTP (so its id can be fetched with curl), and a
- * GPU dot product of two 2^20-element vectors through the SDK, checked against the JS reference. Prints as it goes;
- * resolves to whether every check passed.
+ * Runs the sample jobs against a running `celeriac dev`: `add` over HTTP (so its id can be fetched with curl), a
+ * GPU dot product of two 2^20-element vectors through the SDK, and the same product as a scatter/gather workflow
+ * (a chord of GPU reductions), both checked against the JS reference. Prints as it goes; resolves to whether every
+ * check passed.
  */
 export async function runDemo(apiUrl: string, client: Client): Promise<boolean> {
   console.log('\nRunning the sample tasks:');
@@ -48,6 +49,24 @@ export async function runDemo(apiUrl: string, client: Client): Promise<boolean> 
     passed = false;
     const cause = isCeleriacError(error) && error.cause instanceof Error ? error.cause : error;
     console.log(`  GPU dot product failed: ${(cause as Error).message}`);
+  }
+
+  try {
+    const parts = 8;
+    const workflow = await client.workflow(scatterGatherDot(x, y, parts));
+    const { dot } = await workflow.result({ timeoutMs: 120_000 });
+    const relativeError = Math.abs(dot - reference) / Math.abs(reference);
+    const matches = relativeError <= demoRelativeTolerance;
+    passed &&= matches;
+    console.log(
+      `  The same dot product as a workflow: a chord of ${parts} GPU reductions, summed by its callback = ${dot.toFixed(4)}\n` +
+        `    relative error ${relativeError.toExponential(1)} (${matches ? 'matches' : 'DOES NOT MATCH'})   ` +
+        `(workflow ${workflow.id}: curl ${apiUrl}/v1/workflows/${workflow.id})`,
+    );
+  } catch (error) {
+    passed = false;
+    const cause = isCeleriacError(error) && error.cause instanceof Error ? error.cause : error;
+    console.log(`  Scatter/gather workflow failed: ${(cause as Error).message}`);
   }
 
   const record = await apiRequest<JobRecord>(apiUrl, `/v1/jobs/${submitted.id}`);
