@@ -14,7 +14,7 @@ async function errorOf(module: string | URL): Promise<Error> {
 describe('loadTaskModule', () => {
   it('collects exported tasks and arrays of tasks once each, from a path or a file URL', async () => {
     const byUrl = await loadTaskModule(new URL('index.js', examples));
-    expect(byUrl.map((task) => task.name).sort()).toEqual(['add', 'dot-product', 'linear-combination']);
+    expect(byUrl.map((task) => task.name).sort()).toEqual(['add', 'dot-product', 'linear-combination', 'sum-partials']);
     const byPath = await loadTaskModule(fileURLToPath(new URL('add.js', examples)));
     expect(byPath.map((task) => task.name)).toEqual(['add']);
   });
