@@ -62,6 +62,8 @@ export default defineConfig(
   { name: 'celeriac/javascript', files: [...tsFiles, ...scriptFiles], extends: [js.configs.recommended] },
   { name: 'celeriac/typescript', files: tsFiles, extends: [tseslint.configs.recommended] },
   { name: 'celeriac/scripts', files: scriptFiles, languageOptions: { globals: globals.node } },
+  // The dashboard's page scripts: plain ES modules that run in the browser, with no build step.
+  { name: 'celeriac/dashboard', files: ['packages/api/src/dashboard/**/*.js'], extends: [js.configs.recommended], languageOptions: { globals: globals.browser } },
   // Examples, end-to-end tests, benchmarks and scripts may use any package, but only through its public entry point.
   { name: 'celeriac/imports/outside-packages', files: [...tsFiles, ...scriptFiles], rules: restrictImports([]) },
   ...packageNames.flatMap((name) => [packageBlock(name, 'src'), packageBlock(name, 'test')]),

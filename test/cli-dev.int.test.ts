@@ -10,7 +10,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'celeriac-dev-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 // `celeriac dev` must start its own redis-server here, as it does for a new user.
-const envWithoutRedis = { ...process.env, REDIS_URL: undefined };
+const envWithoutRedis = { ...process.env, REDIS_URL: undefined, CELERIAC_API_KEY: undefined };
 
 const isListening = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -23,14 +23,19 @@ describe('celeriac dev, end to end', () => {
   it('serves jobs over real HTTP, works with submit and status, and stops cleanly on Ctrl-C', { timeout: 90_000 }, async () => {
     const { child, match } = await startCli(
       ['dev', '--port', '0', '--data-dir', dataDir],
-      /API +(http:\/\/127\.0\.0\.1:\d+)[\s\S]*Redis +redis:\/\/127\.0\.0\.1:(\d+)[\s\S]*Press Ctrl-C/,
+      /API +(http:\/\/127\.0\.0\.1:\d+)\n +Key +(celeriac_\S+)[\s\S]*Redis +redis:\/\/127\.0\.0\.1:(\d+)[\s\S]*Press Ctrl-C/,
       envWithoutRedis,
     );
-    const [, api, redisPort] = match as unknown as [string, string, string];
+    const [, api, key, redisPort] = match as unknown as [string, string, string, string];
+    // The session's key is printed once in the banner; the CLI takes it from the environment.
+    const withKey = { ...process.env, CELERIAC_API_KEY: key };
+    const authorization = `Bearer ${key}`;
     try {
+      const anonymous = await fetch(`${api}/v1/tasks`);
+      expect(anonymous.status).toBe(401);
       const submitted = await fetch(`${api}/v1/tasks/add`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify({ x: 20, y: 22 }),
       });
       expect(submitted.status).toBe(201);
@@ -38,25 +43,29 @@ describe('celeriac dev, end to end', () => {
       let record: { state: string; result?: unknown } = { state: 'queued' };
       for (let tries = 0; tries < 200 && record.state !== 'succeeded'; tries++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
-        record = (await (await fetch(`${api}/v1/jobs/${id}`)).json()) as typeof record;
+        record = (await (await fetch(`${api}/v1/jobs/${id}`, { headers: { authorization } })).json()) as typeof record;
       }
       expect(record).toMatchObject({ state: 'succeeded', result: 42 });
 
-      const waited = await runCli(['submit', 'add', '{"x": 1, "y": 2}', '--wait', '--api-url', api]);
+      const waited = await runCli(['submit', 'add', '{"x": 1, "y": 2}', '--wait', '--api-url', api], withKey);
       expect(waited.code).toBe(0);
       expect(JSON.parse(waited.stdout)).toMatchObject({ task: 'add', state: 'succeeded', result: 3 });
 
-      const status = await runCli(['status', id, '--api-url', api]);
+      const status = await runCli(['status', id, '--api-url', api, '--api-key', key]);
       expect(status.code).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ id, state: 'succeeded', result: 42 });
 
-      const missing = await runCli(['status', 'no-such-job', '--api-url', api]);
+      const missing = await runCli(['status', 'no-such-job', '--api-url', api], withKey);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain(ErrorCode.JobNotFound);
 
-      const invalid = await runCli(['submit', 'add', '{"x": "one"}', '--api-url', api]);
+      const invalid = await runCli(['submit', 'add', '{"x": "one"}', '--api-url', api], withKey);
       expect(invalid.code).toBe(1);
       expect(invalid.stderr).toContain(ErrorCode.InvalidInput);
+
+      const keyless = await runCli(['status', id, '--api-url', api], { ...process.env, CELERIAC_API_KEY: undefined });
+      expect(keyless.code).toBe(1);
+      expect(keyless.stderr).toContain(ErrorCode.Unauthenticated);
     } finally {
       child.kill('SIGINT');
     }
@@ -75,7 +84,7 @@ describe('celeriac dev, end to end', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const command of ['dev', 'worker', 'api', 'submit', 'status']) {
+    for (const command of ['dev', 'worker', 'api', 'api-key', 'submit', 'status', 'schedule', 'inspect', 'control']) {
       const run = await runCli([command, '--help']);
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`Usage: celeriac ${command}`);
@@ -85,7 +94,7 @@ describe('celeriac dev, end to end', () => {
   it('runs the demo: add, and a GPU dot product, alone and as a workflow, that match the JS reference', { timeout: 180_000 }, async (ctx) => {
     const run = await runCli(['dev', '--demo', '--exit', '--port', '0', '--data-dir', dataDir], envWithoutRedis);
     expect(run.stdout).toContain('add(2, 3) = 5');
-    expect(run.stdout).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/jobs\/[0-9a-f-]{36}/);
+    expect(run.stdout).toMatch(/curl http:\/\/127\.0\.0\.1:\d+\/v1\/jobs\/[0-9a-f-]{36} -H "authorization: Bearer \$CELERIAC_API_KEY"/);
     if (run.stdout.includes('GPU dot product failed') && process.env['CELERIAC_REQUIRE_GPU'] !== '1') {
       ctx.skip('no WebGPU adapter here; set CELERIAC_REQUIRE_GPU=1 to make this a failure');
     }

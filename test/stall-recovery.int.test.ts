@@ -12,8 +12,10 @@ const tasksModule = fileURLToPath(new URL('./fixtures/process-tasks.js', import.
 /** A 1 s lease: a killed worker's jobs are recovered within about 2 s. */
 const lease = '1s';
 
-const workerArgs = () =>
-  ['worker', '--tasks', tasksModule, '--redis-url', redis.url, '--prefix', redis.prefix, '--lease', lease, '--concurrency', '2'];
+const workerArgs = (...extra: string[]) => [
+  ...['worker', '--tasks', tasksModule, '--redis-url', redis.url, '--prefix', redis.prefix, '--lease', lease, '--concurrency', '2'],
+  ...extra,
+];
 
 /** Kills `child` after the test, if it still runs, and waits for it to go (the harness then checks connections). */
 function killAfterTest(child: ChildProcess): ChildProcess {
@@ -100,14 +102,15 @@ describe('stall recovery', () => {
     let workers = 0;
     while (Date.now() < deadline && (await job.state()) !== JobState.Failed) {
       // Not waiting for "worker started": the worker may take the poison and die before it says so.
-      const worker = killAfterTest(spawn(process.execPath, [celeriacBin, ...workerArgs()], { stdio: 'ignore' }));
+      const worker = killAfterTest(spawn(process.execPath, [celeriacBin, ...workerArgs('--max-lost-attempts', '1')], { stdio: 'ignore' }));
       workers += 1;
       await Promise.race([exitOf(worker), new Promise((resolve) => setTimeout(resolve, 3_000))]);
     }
     const record = await job.record();
     expect(record.state).toBe(JobState.Failed);
     expect(record.error?.code).toBe(ErrorCode.WorkerLost);
-    // The default maxLostAttempts is 2: the job is lost at most 3 times (the third loss exceeds it).
-    expect(workers).toBeLessThanOrEqual(5);
+    // --max-lost-attempts 1 (the default is 2): the first loss is in the history, and the second ends the job.
+    expect(record.history?.filter((attempt) => attempt.outcome === 'lost')).toHaveLength(1);
+    expect(workers).toBeLessThanOrEqual(4);
   });
 });

@@ -4,7 +4,7 @@ import { ErrorCode, JobState, isCeleriacError } from '@celeriac/core';
 import { chain, chord, chunks, createClient, group, map, sig, starmap } from '@celeriac/client';
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
-import { add, addPair, double, echo, fails, later, sum, unattended, workflowTasks } from './fixtures/workflow-tasks.js';
+import { add, addPair, double, echo, fails, later, nonNegative, sum, unattended, workflowTasks } from './fixtures/workflow-tasks.js';
 
 const redis = useTestRedis();
 
@@ -112,6 +112,15 @@ describe('nesting', () => {
 describe('failure policy', () => {
   const header = [sig(fails, { why: 'no disk' }), sig(add, { x: 1, y: 2 })] as const;
 
+  /** A workflow's result is `expected`, or, without one, a failure caused by a failed child. */
+  async function expectOutcome(result: Promise<unknown>, expected: readonly unknown[] | undefined): Promise<void> {
+    if (expected) {
+      expect(await result).toEqual(expected);
+    } else {
+      expect(isCeleriacError(((await failureOf(result)) as Error).cause, ErrorCode.ChildFailed)).toBe(true);
+    }
+  }
+
   it('fail (the default): a failed child fails the callback, with the child’s error attached', async () => {
     await startWorker();
     const workflow = await client().workflow(chord(header, echo));
@@ -137,6 +146,27 @@ describe('failure policy', () => {
     await startWorker();
     const workflow = await client().workflow(chord(header, echo, { onChildFailure: 'ignore' }));
     expect(await workflow.result({ timeoutMs: 15_000 })).toEqual([3]);
+  });
+
+  it.each([
+    ['fail', undefined],
+    ['continue', [null, 3]],
+    ['ignore', [3]],
+  ] as const)('%s on a group: its result is as for a chord\'s callback', async (policy, expected) => {
+    await startWorker();
+    const workflow = await client().workflow(group(header, { onChildFailure: policy }));
+    await expectOutcome(workflow.result({ timeoutMs: 15_000 }), expected);
+  });
+
+  it.each([
+    ['fail', undefined],
+    ['continue', [1, 2, null, null, 5]],
+    ['ignore', [1, 2, 5]],
+  ] as const)('%s on chunks: a failed chunk counts for each of its inputs', async (policy, expected) => {
+    await startWorker();
+    // Chunks of two: [1, 2], [-3, 4] (fails as a whole: one job runs both inputs) and [5].
+    const workflow = await client().workflow(chunks(nonNegative, [1, 2, -3, 4, 5], 2, { onChildFailure: policy }));
+    await expectOutcome(workflow.result({ timeoutMs: 15_000 }), expected);
   });
 
   it('a failed step ends a chain: later steps are never created', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTask } from '@celeriac/core';
+import { defineTask, f32Array } from '@celeriac/core';
 import { reduction } from '@celeriac/gpu';
-import { sameLengthXY, vector } from './vectors.js';
+import { sameLength } from './same-length.js';
 
 /**
  * PyOpenCL's ReductionKernel recipe for the dot product:
@@ -16,15 +16,12 @@ export const dotProductKernel = reduction({
   args: { x: 'f32[]', y: 'f32[]' },
 });
 
-/** The dot product of two vectors, on the worker's GPU. */
+/** The dot product of two vectors, on the worker's GPU. The vectors travel as binary payloads. */
 export const dotProduct = defineTask({
   name: 'dot-product',
   description: 'x · y on the GPU (PyOpenCL ReductionKernel).',
-  input: z.object({ x: vector, y: vector }).refine(...sameLengthXY),
+  input: z.object({ x: f32Array(), y: f32Array() }).refine(...sameLength('x', 'y')),
   output: z.object({ dot: z.number(), n: z.number().int() }),
   resources: { gpu: 1 },
-  handler: async ({ x, y }, ctx) => ({
-    dot: await ctx.gpu.run(dotProductKernel, { x: Float32Array.from(x), y: Float32Array.from(y) }),
-    n: x.length,
-  }),
+  handler: async ({ x, y }, ctx) => ({ dot: await ctx.gpu.run(dotProductKernel, { x, y }), n: x.length }),
 });

@@ -8,7 +8,8 @@
  *
  * const client = createClient();
  * console.log(await (await client.enqueue(add, { x: 2, y: 3 })).result()); // 5
- * console.log(await (await client.enqueue(dotProduct, { x: [1, 2, 3], y: [4, 5, 6] })).result()); // { dot: 32, n: 3 }
+ * const [x, y] = [Float32Array.of(1, 2, 3), Float32Array.of(4, 5, 6)];
+ * console.log(await (await client.enqueue(dotProduct, { x, y })).result()); // { dot: 32, n: 3 }
  * console.log(await (await client.workflow(scatterGatherDot(x, y, 8))).result()); // { dot, n, parts: 8 }
  * ```
  * @packageDocumentation
@@ -17,9 +18,22 @@ import { add } from './add.js';
 import { dotProduct, dotProductKernel } from './dot-product.js';
 import { linearCombination, linearCombinationKernel } from './linear-combination.js';
 import { scatterGatherDot, sumPartials } from './scatter-gather.js';
+import { vectorAdd, vectorAddKernel } from './vector-add.js';
+import { matrixMultiply, matrixMultiplyKernel } from './matrix-multiply.js';
 
-export { add, dotProduct, dotProductKernel, linearCombination, linearCombinationKernel, scatterGatherDot, sumPartials };
-export { maxJsonVectorLength } from './vectors.js';
+export {
+  add,
+  dotProduct,
+  dotProductKernel,
+  linearCombination,
+  linearCombinationKernel,
+  scatterGatherDot,
+  sumPartials,
+  vectorAdd,
+  vectorAddKernel,
+  matrixMultiply,
+  matrixMultiplyKernel,
+};
 
 /** Every example task, for `createWorker({ tasks: exampleTasks })`. */
-export const exampleTasks = [add, linearCombination, dotProduct, sumPartials] as const;
+export const exampleTasks = [add, linearCombination, dotProduct, sumPartials, vectorAdd, matrixMultiply] as const;

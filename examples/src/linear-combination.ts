@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineTask } from '@celeriac/core';
+import { defineTask, f32Array } from '@celeriac/core';
 import { elementwise } from '@celeriac/gpu';
-import { sameLengthXY, vector } from './vectors.js';
+import { sameLength } from './same-length.js';
 
 /**
  * PyCUDA's ElementwiseKernel recipe, `z[i] = a*x[i] + b*y[i]`:
@@ -13,20 +13,12 @@ export const linearCombinationKernel = elementwise({
   operation: 'z[i] = a * x[i] + b * y[i]',
 });
 
-/** Computes `a*x + b*y` on the worker's GPU. */
+/** Computes `a*x + b*y` on the worker's GPU. The vectors travel as binary payloads. */
 export const linearCombination = defineTask({
   name: 'linear-combination',
   description: 'z = a*x + b*y on the GPU (PyCUDA ElementwiseKernel).',
-  input: z.object({ a: z.number(), x: vector, b: z.number(), y: vector }).refine(...sameLengthXY),
-  output: z.object({ z: z.array(z.number()) }),
+  input: z.object({ a: z.number(), x: f32Array(), b: z.number(), y: f32Array() }).refine(...sameLength('x', 'y')),
+  output: z.object({ z: f32Array() }),
   resources: { gpu: 1 },
-  handler: async ({ a, x, b, y }, ctx) => {
-    const result = await ctx.gpu.run(linearCombinationKernel, {
-      a,
-      x: Float32Array.from(x),
-      b,
-      y: Float32Array.from(y),
-    });
-    return { z: Array.from(result.z) };
-  },
+  handler: ({ a, x, b, y }, ctx) => ctx.gpu.run(linearCombinationKernel, { a, x, b, y }),
 });

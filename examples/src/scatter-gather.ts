@@ -27,14 +27,15 @@ export const sumPartials = defineTask({
  * ```
  */
 export function scatterGatherDot(
-  x: readonly number[],
-  y: readonly number[],
+  x: Float32Array,
+  y: Float32Array,
   parts: number,
 ): Canvas<z.output<typeof sumPartials.output>> {
   const size = Math.ceil(x.length / parts);
   const slices = Array.from({ length: Math.ceil(x.length / size) }, (_, index) => {
     const start = index * size;
-    return sig(dotProduct, { x: x.slice(start, start + size), y: y.slice(start, start + size) });
+    // subarray, not slice: each slice's bytes are copied once, into its job's payload.
+    return sig(dotProduct, { x: x.subarray(start, start + size), y: y.subarray(start, start + size) });
   });
   return chord(slices, sumPartials);
 }

@@ -9,6 +9,15 @@ export function median(values: readonly number[]): number {
   return (lower + upper) / 2;
 }
 
+/**
+ * The nearest-rank `p`th percentile of `values` (`p` in 0–100): the smallest value that at least `p`% of them do
+ * not exceed, so it is always one of the measured values; `NaN` for none.
+ */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
 /** How fast some work went: operations per wall-clock second, and this process's CPU time per operation. */
 export interface Throughput {
   readonly perSecond: number;

@@ -68,3 +68,9 @@ export async function deleteKeys(admin: Redis, prefix: string): Promise<void> {
     cursor = next;
   } while (cursor !== '0');
 }
+
+/** The one line a report names its Redis with: version, persistence and where it came from. */
+export async function describeRedisTarget(target: RedisTarget): Promise<string> {
+  const redis = await describeRedis(target.admin);
+  return `${redis.version} (${redis.persistence}), ${target.source}`;
+}

@@ -3,12 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { z } from 'zod';
 import { createClient } from '@celeriac/client';
-import { defineTask } from '@celeriac/core';
 import { createRedisBroker } from '@celeriac/redis';
 import { createWorker } from '@celeriac/worker';
 import { createCountdown, runBounded, timeThroughput, type Throughput } from '../lib/measure.js';
+import { defineCountingNoopTask } from '../lib/counting-noop-task.js';
 import { assertNoFailures } from './assert-no-failures.js';
 import { noop } from './noop-task.js';
 import { queueName, type Trial, type TrialOptions } from './trial.js';
@@ -59,7 +58,7 @@ async function processAll(options: TrialOptions, probe: Queue): Promise<Throughp
     options.isolation === 'inline' ? createCountdown(options.jobs, options.timeoutMs, 'celeriac processing') : undefined;
   await probe.pause();
   const worker = createWorker({
-    tasks: [handled ? defineNoopTask(handled.tick) : noop],
+    tasks: [handled ? defineCountingNoopTask('noop', queueName, handled.tick) : noop],
     concurrency: options.concurrency,
     broker: workerBroker,
     logger: silentLogger,
@@ -93,17 +92,3 @@ async function waitUntilDrained(probe: Queue, timeoutMs: number): Promise<void> 
 
 const noopTaskModule = new URL('./noop-task.js', import.meta.url);
 
-/** The inline no-op task: like {@link noop}, but `onRun` counts its calls, which is exact and costs nothing. */
-function defineNoopTask(onRun: () => void) {
-  return defineTask({
-    name: 'noop',
-    queue: queueName,
-    input: z.object({}),
-    output: z.null(),
-    isolation: 'inline',
-    handler: () => {
-      onRun();
-      return null;
-    },
-  });
-}

@@ -18,7 +18,7 @@ const add = defineTask({
 /** An API on this test's prefix, with `add` published as a worker would publish it. */
 async function startApi(options: Partial<ApiOptions> = {}): Promise<FastifyInstance> {
   await redis.createBroker().publishCatalogue([toCatalogueEntry(add)]);
-  return redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false, ...options }));
+  return redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false, auth: false, ...options }));
 }
 
 const postJson = (app: FastifyInstance, url: string, payload: unknown) =>
@@ -153,7 +153,7 @@ describe('HTTP API', () => {
   it('answers 503 fast when Redis is down: /readyz and submit', async () => {
     const doomed = await spawnRedisServer();
     await doomed.stop();
-    const app = redis.track(await createApiServer({ connection: doomed.url, prefix: redis.prefix, logger: false, redisTimeout: '500ms' }));
+    const app = redis.track(await createApiServer({ connection: doomed.url, prefix: redis.prefix, logger: false, auth: false, redisTimeout: '500ms' }));
     const ready = await app.inject('/readyz');
     expect(ready.statusCode).toBe(503);
     expect(ready.json().error.code).toBe(ErrorCode.BrokerUnavailable);

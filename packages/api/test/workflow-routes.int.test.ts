@@ -18,7 +18,7 @@ const double = defineTask({ name: 'double', input: z.number(), output: z.number(
 /** An API on this test's prefix, with the tasks published as a worker would publish them. */
 async function startApi(): Promise<FastifyInstance> {
   await redis.createBroker().publishCatalogue([toCatalogueEntry(add), toCatalogueEntry(double)]);
-  return redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false }));
+  return redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false, auth: false }));
 }
 
 const postJson = (app: FastifyInstance, url: string, payload: unknown) =>

@@ -1,5 +1,10 @@
 import type { CatalogueEntry, JobEnvelope, JobRecord, JobState, SerializedError, WorkerInfo } from '@celeriac/core';
 import type { ChildResults, WorkflowStore } from './workflow-store.js';
+import type { ScheduleStore } from './schedule-store.js';
+import type { OperatorStore } from './operator-store.js';
+import type { ControlBus } from './control-bus.js';
+import type { JobEventStream } from './job-event-stream.js';
+import type { JobStatsStore } from './job-stats.js';
 
 /** What the client hands the broker to create one job. */
 export interface EnqueueRequest {
@@ -7,7 +12,10 @@ export interface EnqueueRequest {
   readonly queue: string;
   /** Task name, stored as the job's name. */
   readonly task: string;
-  /** The versioned job data. */
+  /**
+   * The versioned job data. Typed arrays in its input are kept as typed arrays: an implementation stores them as
+   * binary (never as JSON number arrays) and gives them back to consumers and readers as they were.
+   */
   readonly envelope: JobEnvelope;
   /** Caller-chosen id; enqueueing the same id twice returns the existing job instead of a second one. */
   readonly jobId?: string;
@@ -50,7 +58,10 @@ export interface ReceivedJob {
   readonly queue: string;
   /** The job's task name. */
   readonly task: string;
-  /** The raw job data; the worker decodes and validates it (it came from Redis, so it is untrusted). */
+  /**
+   * The raw job data; the worker decodes and validates it (it came from Redis, so it is untrusted). The typed arrays
+   * of its input are already back from their binary blob.
+   */
   readonly data: unknown;
   /** Failed attempts before this one. */
   readonly attemptsMade: number;
@@ -109,6 +120,11 @@ export interface ConsumeOptions {
   /** Jobs run at once per queue. */
   readonly concurrency: number;
   /**
+   * Lower limits for some queues (`{ gpu: 1 }`): a queue listed here never has more jobs fetched at once than its
+   * number. The worker uses it so that it does not fetch GPU jobs it has no capacity to run.
+   */
+  readonly queueConcurrency?: Readonly<Record<string, number>>;
+  /**
    * How long a job stays locked to this consumer without a renewal (renewed every half lease while it runs). A
    * consumer that dies loses its jobs to others within one to two leases.
    */
@@ -120,6 +136,11 @@ export interface ConsumeOptions {
    * sets the same limit.
    */
   readonly queueRateLimits?: Readonly<Record<string, { readonly limit: number; readonly perMs: number }>>;
+  /**
+   * Hears what goes wrong in a queue's fetch loop: Redis unreachable or full, a lease renewal refused. The loop
+   * retries on its own; this is for the log. Without it the errors are the broker's to report.
+   */
+  readonly onError?: (error: Error, queue: string) => void;
 }
 
 /** A running consumer. */
@@ -129,6 +150,25 @@ export interface Consumer {
    * aborted through their signal and handed back to their queue at once; their ids are returned.
    */
   close(deadlineMs: number): Promise<{ readonly handedBack: readonly string[] }>;
+  /** Stops fetching jobs (those running go on) until {@link Consumer.resume}; queues are untouched for others. */
+  pause(): Promise<void>;
+  /** Fetches jobs again after {@link Consumer.pause}. */
+  resume(): Promise<void>;
+  /** Changes how many jobs run at once per queue (still capped by `queueConcurrency`), from the next fetch on. */
+  setConcurrency(concurrency: number): Promise<void>;
+  /**
+   * When the fetch loop last completed a poll of the broker (epoch ms): a fetch that came back, with a job or
+   * without one. It is what a liveness probe watches, so an idle consumer must keep polling on a bounded timer (the
+   * Redis one at least every 5 s to 10 s) rather than block forever. With several queues, it is the loop that polled
+   * longest ago among those with a poll due. `undefined` before the first poll.
+   */
+  readonly lastPollAtMs: number | undefined;
+  /**
+   * Whether a poll is due, i.e. whether a stale {@link Consumer.lastPollAtMs} means a stuck or dead loop. False while
+   * paused and while every queue has all its slots busy (a loop with no free slot has nothing to fetch for). A closed
+   * consumer polls no more and stays due: if nobody meant to close it, that is a dead worker.
+   */
+  readonly pollDue: boolean;
 }
 
 /**
@@ -141,7 +181,7 @@ export type CancelOutcome = 'cancelled' | 'cancelling' | 'already-finished' | 'n
  * The smallest contract the worker, the client and the API need from a message broker. `@celeriac/redis` implements
  * it on BullMQ; `describeBrokerConformance` checks any implementation.
  */
-export interface Broker extends WorkflowStore {
+export interface Broker extends WorkflowStore, ScheduleStore, OperatorStore, ControlBus, JobEventStream, JobStatsStore {
   /** The key prefix, hash tag included (`{celeriac}`). */
   readonly prefix: string;
   /** Creates a job. */
@@ -184,6 +224,15 @@ export interface Broker extends WorkflowStore {
    * @throws CeleriacError `CELERIAC_BROKER_UNAVAILABLE`
    */
   ping(timeoutMs: number): Promise<void>;
+  /**
+   * Checks once that the deployment behind the broker fits it and will not lose jobs (for Redis: the connection's
+   * cluster mode matches the server's, and the eviction policy is `noeviction`), and says what deserves a warning.
+   * Workers and API servers call it at startup so a misfit fails there, with a clear message, not at run time; the
+   * broker's own first operation fails the same way.
+   * @throws CeleriacError `CELERIAC_BROKER_MISCONFIGURED` for a deployment the broker refuses
+   * @throws CeleriacError `CELERIAC_BROKER_UNAVAILABLE` when the check cannot reach it (call again later)
+   */
+  verifyDeployment(): Promise<{ readonly warnings: readonly string[] }>;
   /** Closes every connection this broker opened. */
   close(): Promise<void>;
 }

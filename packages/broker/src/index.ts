@@ -27,3 +27,19 @@ export type {
   CancelOutcome,
 } from './broker.js';
 export type { WorkflowStore, ChildResults, ChildrenDeadline } from './workflow-store.js';
+export type { ScheduleStore, ScheduleSpec, ScheduleRequest, ScheduleRecord } from './schedule-store.js';
+export type { OperatorStore, JobListQuery, JobPage, RetryOutcome, QueueSummary } from './operator-store.js';
+export type {
+  ControlBus,
+  ControlHandler,
+  ControlHandlerResult,
+  ControlListener,
+  SendControlOptions,
+} from './control-bus.js';
+export type {
+  JobEventStream,
+  StreamedJobEvent,
+  EventSubscription,
+  EventSubscriptionOptions,
+} from './job-event-stream.js';
+export type { JobStatsStore, JobStats, TaskDurationStats, TaskFailureStats } from './job-stats.js';

@@ -5,12 +5,26 @@
 import { isCeleriacError } from '@celeriac/core';
 import { formatHelp, parseCommandLine, UsageError, type Command } from './internal/command.js';
 import { apiCommand } from './commands/api-command.js';
+import { apiKeyCommand } from './commands/api-key-command.js';
 import { devCommand } from './commands/dev-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { inspectCommand } from './commands/inspect-command.js';
+import { controlCommand } from './commands/control-command.js';
+import { scheduleCommand } from './commands/schedule-command.js';
 import { submitCommand } from './commands/submit-command.js';
 import { workerCommand } from './commands/worker-command.js';
 
-const commands: readonly Command[] = [devCommand, workerCommand, apiCommand, submitCommand, statusCommand];
+const commands: readonly Command[] = [
+  devCommand,
+  workerCommand,
+  apiCommand,
+  apiKeyCommand,
+  submitCommand,
+  statusCommand,
+  inspectCommand,
+  controlCommand,
+  scheduleCommand,
+];
 
 const overview = [
   'Usage: celeriac <command> [options]',

@@ -13,4 +13,8 @@ export { workerCommand } from './commands/worker-command.js';
 export { apiCommand } from './commands/api-command.js';
 export { submitCommand } from './commands/submit-command.js';
 export { statusCommand } from './commands/status-command.js';
+export { apiKeyCommand } from './commands/api-key-command.js';
+export { inspectCommand } from './commands/inspect-command.js';
+export { controlCommand } from './commands/control-command.js';
+export { scheduleCommand } from './commands/schedule-command.js';
 export { formatHelp, type Command, type FlagSpec } from './internal/command.js';

@@ -22,6 +22,9 @@ import { resolveEnqueueOptions, type EnqueueOptions, type ResolvedEnqueueOptions
 import { createJobHandle, type JobHandle } from './job-handle.js';
 import { buildEnqueueRequest, unpublishedTaskDefaults, type TaskDefaults } from './build-enqueue-request.js';
 import { createCatalogueCache, type CatalogueCache } from './catalogue-cache.js';
+import { traceEnqueue } from './trace-enqueue.js';
+import { createClientSchedules, type ClientSchedules } from './schedules.js';
+import { createClientOperator, type ClientOperator } from './operator.js';
 import { planWorkflow, type PlanContext } from './workflow/plan-workflow.js';
 import { createWorkflowHandle, viewWorkflow, type WorkflowHandle, type WorkflowView } from './workflow/workflow-handle.js';
 
@@ -33,6 +36,11 @@ export interface ClientOptions {
   readonly prefix?: string;
   /** A broker to use instead of opening one; the client does not close it. */
   readonly broker?: Broker;
+  /**
+   * The largest binary payload (the typed arrays of one input, stored as a blob beside the job) this client may
+   * enqueue; past it, enqueue fails with `CELERIAC_PAYLOAD_TOO_LARGE`. Default 64 MiB. With `broker`, set it there.
+   */
+  readonly maxPayloadBytes?: number;
   /** Recorded on each job as where it came from (the API passes `http`). Default `sdk`. */
   readonly source?: JobSource;
   /** A catalogue cache to share (the API validates with the same one); by default the client makes its own. */
@@ -40,7 +48,7 @@ export interface ClientOptions {
 }
 
 /** The producer SDK: enqueue tasks and follow their jobs. */
-export interface Client {
+export interface Client extends ClientSchedules, ClientOperator {
   /**
    * Enqueues a typed task. The input is validated against the task's schema here, so a bad call fails at once.
    * @throws `CELERIAC_INVALID_INPUT` with field paths, `CELERIAC_INVALID_OPTIONS`, `CELERIAC_BROKER_UNAVAILABLE`
@@ -94,13 +102,14 @@ const clientOptionsSchema = z
   .object({
     connection: z.custom<RedisConnectionOptions>().optional(),
     prefix: z.string().optional(),
+    maxPayloadBytes: z.number().int().min(1).optional(),
     broker: z.custom<Broker>((b) => typeof b === 'object' && b !== null && 'enqueue' in b, 'expected a Broker').optional(),
     source: z.enum(JobSource).default(JobSource.Sdk),
     catalogue: z.custom<CatalogueCache>((c) => typeof c === 'object' && c !== null && 'get' in c, 'expected a CatalogueCache').optional(),
   })
   .strict()
-  .refine((o) => !(o.broker && (o.connection !== undefined || o.prefix !== undefined)), {
-    message: 'give either broker, or connection and prefix, not both',
+  .refine((o) => !(o.broker && (o.connection !== undefined || o.prefix !== undefined || o.maxPayloadBytes !== undefined)), {
+    message: 'give either broker, or connection, prefix and maxPayloadBytes, not both',
     path: ['broker'],
   });
 
@@ -121,14 +130,17 @@ export function createClient(options: ClientOptions = {}): Client {
   const resolved = resolveOptions(clientOptionsSchema, options, 'client');
   const broker =
     resolved.broker ??
-    createRedisBroker(omitUndefined({ connection: resolved.connection, prefix: resolved.prefix }));
+    createRedisBroker(
+      omitUndefined({ connection: resolved.connection, prefix: resolved.prefix, maxPayloadBytes: resolved.maxPayloadBytes }),
+    );
 
   const catalogue = resolved.catalogue ?? createCatalogueCache(broker);
   const submit = async (task: string, defaults: TaskDefaults, input: unknown, options?: EnqueueOptions) => {
     // Most calls pass no options; skipping their validation then is measurable at high enqueue rates.
     const resolvedOptions = options === undefined ? noOptions : resolveEnqueueOptions(options);
     const request = buildEnqueueRequest(task, defaults, input, resolvedOptions, resolved.source);
-    return createJobHandle(broker, (await broker.enqueue(request)).id);
+    const enqueued = await traceEnqueue(request, () => broker.enqueue(request));
+    return createJobHandle(broker, enqueued.id, enqueued.state);
   };
 
   const submitWorkflow = async (node: WorkflowNode, context: PlanContext) => {
@@ -175,6 +187,8 @@ export function createClient(options: ClientOptions = {}): Client {
     openWorkflow: async (id) => createWorkflowHandle(broker, await readWorkflow(id)),
     job: (id) => createJobHandle(broker, id),
     getJob: (id) => createJobHandle(broker, id).record(),
+    ...createClientSchedules({ broker, catalogue, checkInput }),
+    ...createClientOperator({ broker, catalogue, source: resolved.source, checkInput }),
     async close() {
       if (!resolved.broker) await broker.close();
     },

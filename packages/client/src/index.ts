@@ -21,3 +21,16 @@ export { createCatalogueCache, type CatalogueCache } from './catalogue-cache.js'
 export type { JobEvent, JobOutcome } from '@celeriac/broker';
 export type { WorkflowHandle, WorkflowView } from './workflow/workflow-handle.js';
 export { sig, chain, group, chord, map, starmap, chunks, ChildFailure, type Canvas } from '@celeriac/core';
+export { resolveScheduleOptions, type ScheduleOptions, type ClientSchedules } from './schedules.js';
+export type { ScheduleRecord, ScheduleSpec } from '@celeriac/broker';
+export type {
+  ClientOperator,
+  BulkItem,
+  NamedBulkItem,
+  BulkEnqueued,
+  ListJobsOptions,
+  WorkerView,
+  ControlOptions,
+} from './operator.js';
+export type { JobPage, QueueSummary } from '@celeriac/broker';
+export type { ControlReport, ControlReply, ControlRequest, JobSummary } from '@celeriac/core';

@@ -16,6 +16,12 @@ export interface ResultOptions {
 /** A reference to one job, typed by its task's output. */
 export interface JobHandle<Output = unknown> {
   readonly id: string;
+  /**
+   * The state the job was in when `enqueue` returned (`queued` or `scheduled`; for a `jobId` or dedupe key that
+   * named an existing job, that job's state then), known without asking Redis again. `undefined` on handles from
+   * `client.job(id)`. For the state now, call `state()`.
+   */
+  readonly enqueuedAs: JobState | undefined;
   /** The job's current state. @throws `CELERIAC_JOB_NOT_FOUND` if it does not exist (or has expired). */
   state(): Promise<JobState>;
   /** The full record: state, input, result or error, attempts, timestamps. */
@@ -41,11 +47,12 @@ export interface JobHandle<Output = unknown> {
   cancel(): Promise<Exclude<CancelOutcome, 'not-found'>>;
 }
 
-/** Creates a handle for job `id` on `broker`. */
-export function createJobHandle<Output>(broker: Broker, id: string): JobHandle<Output> {
+/** Creates a handle for job `id` on `broker`; `enqueuedAs` is its state as `enqueue` answered it, if it was. */
+export function createJobHandle<Output>(broker: Broker, id: string, enqueuedAs?: JobState): JobHandle<Output> {
   const record = async (): Promise<JobRecord> => (await broker.getJob(id)) ?? throwNotFound(id);
   return {
     id,
+    enqueuedAs,
     record,
     state: async () => (await record()).state,
     async result({ timeoutMs = 60_000 } = {}) {

@@ -48,6 +48,47 @@ export {
   type JobMeta,
 } from './job/job-envelope.js';
 export {
+  TypedArrayDtype,
+  dtypeOf,
+  typedArrayConstructorOf,
+  type AnyTypedArray,
+  type TypedArrayConstructor,
+} from './payload/typed-array-dtype.js';
+export {
+  typedArrayDtypeKey,
+  f32Array,
+  f64Array,
+  i32Array,
+  u32Array,
+  u8Array,
+  bytes,
+  type TypedArraySchema,
+} from './payload/typed-array-schemas.js';
+export {
+  binaryPayloadKey,
+  binaryArrayKey,
+  defaultMaxPayloadBytes,
+  encodeBinaryPayload,
+  decodeBinaryPayload,
+  isBinaryPayload,
+  type BinaryPayload,
+  type EncodedPayload,
+  type EncodePayloadOptions,
+} from './payload/binary-payload.js';
+export { jobSummarySchema, type JobSummary } from './job/job-summary.js';
+export {
+  ControlCommand,
+  controlRequestSchema,
+  controlReplySchema,
+  controlReportSchema,
+  rateSpecSchema,
+  toRateLimit,
+  type ControlRequest,
+  type ControlReply,
+  type ControlReport,
+  type RateSpec,
+} from './control/worker-control.js';
+export {
   jobRecordSchema,
   serializedErrorSchema,
   attemptRecordSchema,
@@ -83,13 +124,32 @@ export {
   type TaskInput,
   type TaskOutput,
 } from './task/define-task.js';
-export type { TaskContext, GpuKernel, GpuRunner } from './task/task-context.js';
+export {
+  AdapterType,
+  taskResourcesSchema,
+  usesGpu,
+  defaultGpuQueue,
+  minGpuShare,
+  maxGpuCount,
+  type ResolvedTaskResources,
+} from './task/task-resources.js';
+export { matchResources, gpuCountOf, adapterKindOf, type ResourceMatch } from './resources/match-resources.js';
+export {
+  WaitingReason,
+  waitingForSchema,
+  findWaitingFor,
+  type WaitingFor,
+} from './resources/waiting-for.js';
+export type { TaskContext, GpuKernel, GpuRunner, GpuRunOptions, KernelRange } from './task/task-context.js';
 export { catalogueEntrySchema, toCatalogueEntry, type CatalogueEntry } from './catalogue/task-catalogue.js';
 export {
   workerInfoSchema,
   gpuCapabilitySchema,
+  gpuActivitySchema,
+  GpuAdapterKind,
   type WorkerInfo,
   type GpuCapability,
+  type GpuActivity,
 } from './catalogue/worker-info.js';
 export {
   ChildFailure,

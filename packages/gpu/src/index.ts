@@ -28,6 +28,10 @@ export {
   type ReductionKernel,
   type ReductionArgDescriptor,
 } from './kernels/reduction.js';
+export { inclusiveScan, exclusiveScan, type ScanOptions, type ScanKernel } from './kernels/scan.js';
+export { genericScan, type GenericScanOptions, type GenericScanKernel } from './kernels/generic-scan.js';
+export { copyIf, type CopyIfOptions, type CopyIfKernel, type CopyIfResult } from './kernels/copy-if.js';
+export { matmul, matmulTile, type MatmulOptions, type MatmulArgs, type MatmulKernel } from './kernels/matmul.js';
 export {
   type ArgDescriptor,
   type ScalarDescriptor,
@@ -36,22 +40,29 @@ export {
   type KernelArgs,
   type KernelOutputs,
 } from './kernels/arg-descriptor.js';
-export { Dtype, dtypes, type TypedArrayFor, type KernelArray } from './kernels/dtype.js';
+export { toHalfBits, fromHalfBits } from './kernels/half-bits.js';
+export { Dtype, dtypes, type TypedArrayFor, type KernelArray, type DtypeOf } from './kernels/dtype.js';
 export {
   KernelKind,
+  GridKind,
+  ResultKind,
   workgroupSize,
+  maxBlocks,
+  scanTileSize,
   type KernelSpec,
-  type KernelSpecBase,
-  type ElementwiseSpec,
-  type ReductionSpec,
+  type SizeExpr,
+  type GridRule,
+  type PassSpec,
+  type ResultRule,
   type ScalarSlot,
   type ArraySlot,
+  type ScratchSlot,
 } from './kernels/kernel-spec.js';
-export {
-  createGpuExecutor,
-  type GpuExecutor,
-  type GpuExecutorStats,
-} from './executor/create-gpu-executor.js';
+export { createGpuExecutor, type GpuExecutor, type GpuExecutorStats } from './executor/create-gpu-executor.js';
+export type { GpuRunOptions, KernelRange } from '@celeriac/core';
+export type { GpuArray, GpuArrayCallOptions } from './executor/gpu-array.js';
+export { testingLoseDeviceEnv, type KernelTiming, type BufferPoolStats } from './internal/gpu-runtime.js';
+export { GpuFeature, gpuFeatures } from './kernels/gpu-feature.js';
 export {
   gpuExecutorOptionsSchema,
   resolveGpuExecutorOptions,

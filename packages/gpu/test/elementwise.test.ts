@@ -19,8 +19,8 @@ function buildError(options: Record<string, unknown>): unknown {
 }
 
 describe('elementwise WGSL', () => {
-  it('puts scalars in one uniform block after n and binds them by name', () => {
-    expect(axpby.spec.wgsl).toContain('struct Params {\n  n: u32,\n  a: f32,\n  b: f32,\n}');
+  it('puts scalars in one uniform block after n and the range, and binds them by name', () => {
+    expect(axpby.spec.wgsl).toContain('struct Params {\n  n: u32,\n  _start: u32,\n  _step: u32,\n  _count: u32,\n  a: f32,\n  b: f32,\n}');
     expect(axpby.spec.wgsl).toContain('@group(0) @binding(0) var<uniform> params: Params;');
     expect(axpby.spec.wgsl).toContain('  let a = params.a;\n  let b = params.b;');
   });
@@ -31,21 +31,27 @@ describe('elementwise WGSL', () => {
     expect(wgsl).toContain('@group(0) @binding(2) var<storage, read> x: array<f32>;');
     expect(wgsl).toContain('@group(0) @binding(3) var<storage, read> y: array<f32>;');
     expect(axpby.spec.arrays).toEqual([
-      { name: 'z', dtype: 'f32', binding: 1, output: true },
-      { name: 'x', dtype: 'f32', binding: 2, output: false },
-      { name: 'y', dtype: 'f32', binding: 3, output: false },
+      { name: 'z', dtype: 'f32', binding: 1, output: true, length: ['n'] },
+      { name: 'x', dtype: 'f32', binding: 2, output: false, length: ['n'] },
+      { name: 'y', dtype: 'f32', binding: 3, output: false, length: ['n'] },
     ]);
+    // One pass of one thread per index of the range (every element without one); the result is the outputs by name.
+    expect(axpby.spec.passes).toEqual([{ entryPoint: '_main', grid: { kind: 'threads', count: ['items'] } }]);
+    expect(axpby.spec.acceptsRange).toBe(true);
+    expect(axpby.spec.result).toEqual({ kind: 'outputs' });
     expect(axpby.spec.scalars).toEqual([
       { name: 'a', dtype: 'f32' },
       { name: 'b', dtype: 'f32' },
     ]);
   });
 
-  it('computes a folded 2-D index, checks bounds, then runs the operation verbatim', () => {
+  it('computes a folded 2-D item number, checks it against the range, maps it to i, then runs the operation verbatim', () => {
     const wgsl = axpby.spec.wgsl;
     expect(wgsl).toContain('@compute @workgroup_size(256)\nfn _main(');
-    expect(wgsl).toContain('let i = _gid.y * _groups.x * 256u + _gid.x;');
-    expect(wgsl.indexOf('if (i >= n)')).toBeLessThan(wgsl.indexOf('z[i] = a * x[i] + b * y[i];'));
+    expect(wgsl).toContain('let _item = _gid.y * _groups.x * 256u + _gid.x;');
+    expect(wgsl).toContain('let i = params._start + _item * params._step;');
+    expect(wgsl.indexOf('if (_item >= params._count)')).toBeLessThan(wgsl.indexOf('let i = '));
+    expect(wgsl.indexOf('let i = ')).toBeLessThan(wgsl.indexOf('z[i] = a * x[i] + b * y[i];'));
   });
 
   it('keeps a trailing semicolon or block and places the preamble before the kernel', () => {
@@ -82,7 +88,6 @@ describe('elementwise option validation', () => {
   it.each([
     ['f64[]', /Unsupported dtype "f64" for argument "x"\. Supported dtypes are f32, i32, u32/],
     ['i64', /Unsupported dtype "i64" for argument "x"/],
-    ['f16[]', /Unsupported dtype "f16"/],
     ['float[]', /Unsupported dtype "float"/],
   ])('refuses dtype %s and names the supported ones', (descriptor, message) => {
     const error = buildError({ ...base, args: { z: 'out f32[]', x: descriptor } });

@@ -1,5 +1,5 @@
 import { ErrorCode } from '@celeriac/core';
-import { createGpuExecutor, elementwise, reduction, type GpuExecutor } from '@celeriac/gpu';
+import { createGpuExecutor, elementwise, reduction, testingLoseDeviceEnv, type GpuExecutor } from '@celeriac/gpu';
 import { afterAll, expect, it, vi } from 'vitest';
 import { describeGpu, startGpuTestExecutor } from './gpu-test-support.js';
 import { mismatches, mixedF32 } from './reference-data.js';
@@ -96,5 +96,28 @@ describeGpu('executor crashes', capability, () => {
     await vi.waitFor(() => expect(crashing.pid).toBeUndefined());
     await expect(crashing.run(add, small)).resolves.toEqual({ z: new Float32Array([11, 22, 33]) });
     expect((await crashing.stats()).executorStarts).toBe(3);
+  });
+});
+
+describeGpu('device loss (the testing hook)', capability, () => {
+  const losing: GpuExecutor = createGpuExecutor({ env: { [testingLoseDeviceEnv]: 'loseMe' } });
+  afterAll(() => losing.close());
+  const loseMe = elementwise({ name: 'loseMe', args: { z: 'out f32[]', x: 'f32[]', y: 'f32[]' }, operation: 'z[i] = x[i] + y[i]' });
+
+  it('rejects the run in flight with retryable CELERIAC_GPU_DEVICE_LOST, and the next run gets a new device', async () => {
+    await expect(losing.run(add, small)).resolves.toEqual({ z: new Float32Array([11, 22, 33]) });
+    expect((await losing.stats()).bufferPool.pooledBytes).toBeGreaterThan(0);
+    await expect(losing.run(loseMe, small)).rejects.toMatchObject({
+      code: ErrorCode.GpuDeviceLost,
+      retryable: true,
+      message: expect.stringMatching(/^The GPU device was lost \(destroyed: .*\)\. The executor acquires a new device/),
+      details: { reason: 'destroyed' },
+    });
+    // The lost device's pool dropped its buffers: nothing of the old device is reused.
+    expect((await losing.stats()).bufferPool.pooledBytes).toBe(0);
+    // The same kernel again: the hook fires once per process, and the pipeline is compiled anew on the new device.
+    await expect(losing.run(loseMe, small)).resolves.toEqual({ z: new Float32Array([11, 22, 33]) });
+    const stats = await losing.stats();
+    expect(stats).toMatchObject({ devicesAcquired: 2, executorStarts: 1 });
   });
 });

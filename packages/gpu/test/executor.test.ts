@@ -23,6 +23,17 @@ describe('createGpuExecutor options', () => {
       expect.objectContaining({ code: ErrorCode.InvalidOptions, message: expect.stringContaining('gpuExecutor.env.A') }),
     );
     expect(() => createGpuExecutor({ gpu: 1 } as never)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidOptions }));
+    expect(() => createGpuExecutor({ callTimeout: '0s' })).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOptions, message: expect.stringContaining('gpuExecutor.callTimeout') }),
+    );
+    expect(() => createGpuExecutor({ callTimeout: '5m' })).not.toThrow();
+    expect(() => createGpuExecutor({ bufferPoolBytes: -1 })).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOptions, message: expect.stringContaining('gpuExecutor.bufferPoolBytes') }),
+    );
+    expect(() => createGpuExecutor({ bufferPoolBytes: 0 })).not.toThrow();
+    expect(() => createGpuExecutor({ disabledFeatures: ['f64'] } as never)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidOptions, message: expect.stringContaining('gpuExecutor.disabledFeatures.0') }),
+    );
   });
 
   it('starts no process until first used', () => {
@@ -38,8 +49,8 @@ describe('run argument validation, before any process starts', () => {
     ['a missing argument', { x }, /Kernel "elementwise": argument "y" is missing\. Fix the arguments passed to run\(\)\./],
     ['an extra argument', { x, y: x, w: x }, /got unknown argument "w"; it takes "z", "x", "y"/],
     ['an output passed in', { x, y: x, z: x }, /argument "z" is an output; the executor allocates it/],
-    ['the wrong typed array', { x, y: new Float64Array(3) }, /argument "y" must be a Float32Array \(f32\[\]\); got Float64Array/],
-    ['a plain array', { x, y: [1, 2, 3] }, /argument "y" must be a Float32Array \(f32\[\]\); got an Array/],
+    ['the wrong typed array', { x, y: new Float64Array(3) }, /argument "y" must be a Float32Array or a GpuArray of f32 \(f32\[\]\); got Float64Array/],
+    ['a plain array', { x, y: [1, 2, 3] }, /argument "y" must be a Float32Array or a GpuArray of f32 \(f32\[\]\); got an Array/],
     ['different lengths', { x, y: new Float32Array(4) }, /"x" has 3 elements and "y" has 4/],
     ['no object', null, /args must be an object of arguments; got null/],
   ])('refuses %s', async (_, args, message) => {
@@ -63,6 +74,28 @@ describe('run argument validation, before any process starts', () => {
       code: ErrorCode.KernelInvalidArguments,
       message: expect.stringMatching(message),
       details: { argument: name },
+    });
+  });
+
+  it.each([
+    ['on a reduction', sum, { x: new Uint32Array(3) }, { stop: 2 }, /Kernel "reduction": it takes no range: only elementwise kernels run for a range of indices \(this is a reduction kernel\)/],
+    ['a step of 0', add, { x, y: x }, { step: 0 }, /range\.step must be at least 1; got 0/],
+    ['a fractional start', add, { x, y: x }, { start: 0.5 }, /range\.start must be a whole number; got 0\.5/],
+    ['a stop past n', add, { x, y: x }, { stop: 4 }, /range 0 … 4 is outside the arrays' indices: it needs 0 <= start <= stop <= n, and n is 3/],
+    ['a negative start', add, { x, y: x }, { start: -1 }, /range -1 … 3 is outside/],
+    ['start after stop', add, { x, y: x }, { start: 2, stop: 1 }, /range 2 … 1 is outside/],
+    ['no object', add, { x, y: x }, 5, /"range" must be an object such as \{ start: 0, stop: n, step: 2 \}; got number/],
+  ])('refuses a range %s', async (_, kernel, args, range, message) => {
+    await expect(executor.run(kernel as typeof add, args as never, { range: range as never })).rejects.toMatchObject({
+      code: ErrorCode.KernelInvalidArguments,
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('refuses a call whose signal already aborted, as cancelled, without starting a process', async () => {
+    await expect(executor.run(add, { x, y: x }, { signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: ErrorCode.JobCancelled,
+      message: expect.stringContaining('The GPU call for kernel "elementwise" was aborted'),
     });
   });
 

@@ -42,6 +42,23 @@ describeGpu('elementwise kernels on the GPU', capability, () => {
     expect(mismatches(z, (i) => Math.fround((x[i] as number) + (y[i] as number)), () => 0)).toEqual([]);
   });
 
+  it.each(sizes)('runs z = x + y for range(n/3, n - n/5, 3) only, leaving the other elements 0, for n = %i', async (n) => {
+    const [x, y] = [mixedF32(n, 3), mixedF32(n, 4)];
+    const [start, stop, step] = [Math.floor(n / 3), n - Math.floor(n / 5), 3];
+    const { z } = await executor.run(add, { x, y }, { range: { start, stop, step } });
+    expect(z).toHaveLength(n);
+    const inRange = (i: number): boolean => i >= start && i < stop && (i - start) % step === 0;
+    expect(mismatches(z, (i) => (inRange(i) ? Math.fround((x[i] as number) + (y[i] as number)) : 0), () => 0)).toEqual([]);
+  });
+
+  it('treats an empty range as no element, and a range of defaults as every element', async () => {
+    const [x, y] = [mixedF32(1000, 3), mixedF32(1000, 4)];
+    const { z: none } = await executor.run(add, { x, y }, { range: { start: 500, stop: 500 } });
+    expect(none).toEqual(new Float32Array(1000));
+    const { z: all } = await executor.run(add, { x, y }, { range: {} });
+    expect(all).toEqual((await executor.run(add, { x, y })).z);
+  });
+
   it.each([0, 1, 257, 65_537])('i32 and u32 outputs wrap like two’s complement for n = %i', async (n) => {
     const [x, k, c, m] = [hashedI32(n, 5), -7, 123_456, 0xff00ff00];
     const { z, w } = await executor.run(affineI32, { x, k, c, m });

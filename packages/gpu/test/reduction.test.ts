@@ -26,7 +26,18 @@ describe('reduction WGSL', () => {
     expect(wgsl).toContain('@group(0) @binding(3) var<storage, read_write> _partials: array<f32>;');
     expect(wgsl).toContain('@group(0) @binding(4) var<storage, read_write> _result: array<f32>;');
     expect(wgsl).toContain('var<workgroup> _scratch: array<f32, 256>;');
-    expect(dot.spec).toMatchObject({ kind: 'reduction', dtype: 'f32', partialsBinding: 3, resultBinding: 4 });
+    expect(dot.spec).toMatchObject({
+      kind: 'reduction',
+      scratch: [
+        { name: '_partials', binding: 3, length: ['blocks'] },
+        { name: '_result', binding: 4, length: [] },
+      ],
+      passes: [
+        { entryPoint: '_main', grid: { kind: 'workgroups', x: ['blocks'], y: [], per: 1 } },
+        { entryPoint: '_finish', grid: { kind: 'workgroups', x: [], y: [], per: 1 } },
+      ],
+      result: { kind: 'value', scratch: '_result', dtype: 'f32' },
+    });
   });
 
   it('wraps the reduce expression in a function of a and b, and the map expression in a grid-stride loop', () => {
@@ -42,7 +53,17 @@ describe('reduction WGSL', () => {
     expect(wgsl).toContain('for (var _stride = 128u; _stride > 0u; _stride >>= 1u) {');
     expect(wgsl.match(/workgroupBarrier\(\);/g)).toHaveLength(2);
     expect(wgsl).toContain('fn _finish(@builtin(local_invocation_index) _lid: u32)');
-    expect(wgsl).toContain('for (var _k = _lid; _k < arrayLength(&_partials); _k += 256u) {');
+    expect(wgsl).toContain('for (var _k = _lid; _k < min(max(1u, (params.n + 255u) / 256u), 1024u); _k += 256u) {');
+  });
+
+  it('carries a subgroup variant with the same bindings: a shuffle butterfly, then one fold per subgroup', () => {
+    expect(dot.spec.variants).toHaveLength(1);
+    const [variant] = dot.spec.variants;
+    expect(variant?.feature).toBe('subgroups');
+    expect(variant?.wgsl.startsWith('enable subgroups;\n')).toBe(true);
+    expect(variant?.wgsl).toContain('_v = _reduce(_v, subgroupShuffleXor(_v, _offset));');
+    expect(variant?.wgsl).toContain('@group(0) @binding(3) var<storage, read_write> _partials: array<f32>;');
+    expect(dot.spec.wgsl).not.toContain('subgroup');
   });
 
   it('binds scalars for the map expression', () => {
@@ -58,7 +79,7 @@ describe('reduction option validation', () => {
 
   it.each([
     [{ dtype: 'f64' }, /Unsupported dtype "f64" for reduction\.dtype\. Supported dtypes are f32, i32, u32/],
-    [{ args: { z: 'out f32[]', x: 'f32[]' } }, /argument "z" is an output, but a reduction returns one value/],
+    [{ args: { z: 'out f32[]', x: 'f32[]' } }, /argument "z" is an output, but this kernel returns its own result/],
     [{ args: { a: 'f32' } }, /declare at least one input array/],
     [{ map: ' ' }, /"map" must be a non-empty string of WGSL/],
     [{ reduce: undefined }, /"reduce" must be a non-empty string of WGSL/],

@@ -18,7 +18,9 @@ export {
   type RedisBrokerOptions,
   type ResolvedRedisBrokerOptions,
   type RedisConnectionOptions,
+  type RedisClusterConnectionOptions,
   type RetentionOptions,
 } from './redis-broker-options.js';
 export { spawnRedisServer, type SpawnRedisServerOptions, type SpawnedRedisServer } from './spawn-redis-server.js';
 export { listClientNames } from './list-client-names.js';
+export { createRedisConnection, type RedisConnectionRequest } from './create-redis-connection.js';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CeleriacError,
@@ -10,12 +9,13 @@ import {
   catalogueEntrySchema,
   flowJobs,
   workflowRecordSchema,
-  isCeleriacError,
   isTerminalState,
   jobRecordSchema,
   workerInfoSchema,
   type AttemptRecord,
   type CatalogueEntry,
+  type ControlReport,
+  type ControlRequest,
   type FlowParent,
   type FlowSpec,
   type JobRecord,
@@ -28,6 +28,17 @@ import type {
   CancelOutcome,
   ChildrenDeadline,
   ConsumeOptions,
+  ControlHandler,
+  ControlListener,
+  EventSubscription,
+  EventSubscriptionOptions,
+  JobStats,
+  StreamedJobEvent,
+  JobListQuery,
+  JobPage,
+  QueueSummary,
+  RetryOutcome,
+  SendControlOptions,
   Consumer,
   EnqueueRequest,
   JobEvent,
@@ -35,11 +46,19 @@ import type {
   JobProcessor,
   LimitDecision,
   LimitRequest,
+  ScheduleRecord,
+  ScheduleRequest,
 } from '@celeriac/broker';
 import { resolveRedisBrokerOptions, type RedisBrokerOptions, type ResolvedRedisBrokerOptions } from './redis-broker-options.js';
-import { ConnectionRole, createConnection } from './internal/create-connection.js';
+import type { DeploymentReport } from './internal/deployment/verify-redis-deployment.js';
+import { BrokerConnections } from './internal/broker-connections.js';
+import { waitForJob } from './internal/wait-for-job.js';
+import { ConnectionRole } from './internal/create-connection.js';
 import { createConsumer } from './internal/create-consumer.js';
 import { celeriacBackoff, type AttemptHistory } from './internal/consumed-job.js';
+import { BinaryStore } from './internal/binary-store.js';
+import { addJobWithInput } from './internal/add-job-with-input.js';
+import { toJobHash } from './internal/read-job-hash.js';
 import { metaKeys, type MetaKeys } from './internal/keys.js';
 import {
   parseFailedReason,
@@ -49,10 +68,20 @@ import {
   toJobRecord,
   toJobState,
 } from './internal/to-job-record.js';
-import { OperationDeadlines } from './internal/operation-deadlines.js';
 import { KeyLimiter } from './internal/limits/key-limiter.js';
+import { RedisScheduleStore } from './internal/schedule-store.js';
 import { toBullFlowJob } from './internal/workflow/to-flow-job.js';
 import { ChildrenDeadlines } from './internal/workflow/children-deadlines.js';
+import { currentCursor, startJobEventReader } from './internal/events/job-event-reader.js';
+import { TaskNameCache } from './internal/events/decode-stream-entries.js';
+import { appendLogEvent } from './internal/events/append-log-event.js';
+import { JobStatsRecorder } from './internal/stats/job-stats-recorder.js';
+import { readJobStats } from './internal/stats/read-job-stats.js';
+import { addJobsInBulk } from './internal/operator/add-jobs-in-bulk.js';
+import { listJobs } from './internal/operator/list-jobs.js';
+import { QueueAdmin } from './internal/operator/queue-admin.js';
+import { RedisControlBus } from './internal/operator/redis-control-bus.js';
+import { retryJob } from './internal/operator/retry-job.js';
 
 /** How many of a job's most recent log lines its record carries. */
 const maxLogLines = 100;
@@ -75,21 +104,25 @@ export function createRedisBroker(options: RedisBrokerOptions = {}): Broker {
 class RedisBroker implements Broker {
   readonly prefix: string;
   private readonly keys: MetaKeys;
+  /** Every connection the broker opens, and the gate its calls pass. */
+  private readonly redis: BrokerConnections;
+  /** The command connection (`redis.command`). */
   private readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
   private readonly queueEvents = new Map<string, Promise<QueueEvents>>();
   private readonly registeredQueues = new Map<string, Promise<void>>();
   /** Queues whose registration has completed: checked synchronously, so enqueue skips an await. */
   private readonly knownQueues = new Set<string>();
-  private readonly ownedConnections = new Set<Redis>();
+  /** Every queue's name, as {@link findQueue} last read them from Redis. */
+  private queueNames: readonly string[] | undefined;
   private readonly consumers = new Set<Consumer>();
-  private firstConnect: Promise<void> | undefined;
-  private readonly deadlines = new OperationDeadlines();
   private readonly limiter: KeyLimiter;
   private flowProducer: FlowProducer | undefined;
   private readonly childrenDeadlines: ChildrenDeadlines;
   /** BullMQ options every job gets; built once, since enqueue is the hot path. */
   private readonly jobDefaults;
+  /** The typed arrays of inputs and results, stored as blobs in their job's hash. */
+  private readonly binary: BinaryStore;
 
   constructor(private readonly options: ResolvedRedisBrokerOptions) {
     this.prefix = options.keyPrefix;
@@ -100,132 +133,210 @@ class RedisBroker implements Broker {
       removeOnComplete: { age: Math.ceil(retention.succeededAgeMs / 1000), count: retention.succeededCount },
       removeOnFail: { age: Math.ceil(retention.failedAgeMs / 1000) },
     });
-    this.connection = this.openConnection(ConnectionRole.Command);
+    this.redis = new BrokerConnections(options);
+    this.connection = this.redis.command;
     this.limiter = new KeyLimiter(this.connection, options.keyPrefix);
+    this.binary = new BinaryStore(this.connection, options.keyPrefix, options.maxPayloadBytes);
     this.childrenDeadlines = new ChildrenDeadlines(this.connection, this.keys.childrenDeadlines, this.prefix, (name) =>
       this.queue(name),
     );
-    // ioredis reports connection errors as events; without a listener Node would print them as unhandled.
-    // Failures still reach callers through the commands that fail.
-    this.connection.on('error', () => {});
-    this.firstConnect = once(this.connection, 'ready').then(() => {
-      this.firstConnect = undefined;
-    });
-    this.firstConnect.catch(() => {}); // a close before the first connect is not an error worth reporting
+  }
+
+  verifyDeployment(): Promise<DeploymentReport> {
+    return this.redis.verifyDeployment();
   }
 
   async enqueue(request: EnqueueRequest): Promise<JobRecord> {
-    return this.run('enqueue', async () => {
+    return this.redis.run('enqueue', async () => {
       if (!this.knownQueues.has(request.queue)) await this.registerQueue(request.queue);
       const jobId = request.jobId ?? randomUUID();
-      const job = await this.queue(request.queue).add(request.task, request.envelope, {
-        ...this.jobDefaults,
-        jobId,
-        ...(request.delayMs ? { delay: request.delayMs } : {}),
-        ...(request.priority ? { priority: request.priority } : {}),
-        ...(request.attempts && request.attempts > 1
-          ? { attempts: request.attempts, backoff: { type: celeriacBackoff } }
-          : {}),
-        ...(request.dedupe ? { deduplication: { id: request.dedupe.id, ttl: request.dedupe.ttlMs } } : {}),
-      });
+      const queue = this.queue(request.queue);
+      const opts = this.jobOptions(request, jobId);
+      // Typed arrays go to a blob that is written in the same MULTI as the job, so no worker can fetch one without it.
+      const { envelope, blob } = this.binary.packInput(request.envelope, jobId);
+      const job = blob
+        ? await addJobWithInput(this.connection, queue, this.binary, { task: request.task, envelope, opts }, blob)
+        : await queue.add(request.task, envelope, opts);
       const id = String(job.id);
       // A generated id is new, so the state follows from the options and costs no round trip. A caller's jobId or
       // dedupe id may name an existing job, which `add` leaves untouched (and whose state may be anything by now).
       // (BullMQ answers a deduplicated add with the id of the job that holds the dedupe key.)
       if (request.jobId === undefined && id === jobId) return toFreshJobRecord(request, id, job.timestamp);
-      return (await this.readJob(this.queue(request.queue), id))?.record ?? this.notFound(id);
+      return (await this.readJob(queue, id))?.record ?? this.notFound(id);
     });
   }
 
+  /** BullMQ's options for one job. */
+  private jobOptions(request: EnqueueRequest, jobId: string) {
+    return {
+      ...this.jobDefaults,
+      jobId,
+      ...(request.delayMs ? { delay: request.delayMs } : {}),
+      ...(request.priority ? { priority: request.priority } : {}),
+      ...(request.attempts && request.attempts > 1 ? { attempts: request.attempts, backoff: { type: celeriacBackoff } } : {}),
+      ...(request.dedupe ? { deduplication: { id: request.dedupe.id, ttl: request.dedupe.ttlMs } } : {}),
+    };
+  }
+
+  async enqueueBulk(requests: readonly EnqueueRequest[]): Promise<JobRecord[]> {
+    return this.redis.run('enqueueBulk', async () => {
+      const queues = new Set(requests.map((request) => request.queue));
+      await Promise.all([...queues].filter((name) => !this.knownQueues.has(name)).map((name) => this.registerQueue(name)));
+      const entries = requests.map((request) => {
+        const jobId = request.jobId ?? randomUUID();
+        const { envelope, blob } = this.binary.packInput(request.envelope, jobId);
+        const opts = this.jobOptions(request, jobId);
+        return { queue: this.queue(request.queue), task: request.task, envelope, opts, ...(blob ? { blob } : {}) };
+      });
+      const jobs = await addJobsInBulk(this.connection, this.binary, entries);
+      return Promise.all(
+        jobs.map(async (job, index) => {
+          const request = requests[index]!;
+          const id = String(job.id);
+          // As in enqueue: a generated id is a new job; a caller's id (or a dedupe hit) may name an older one.
+          if (request.jobId === undefined && id === entries[index]!.opts.jobId) return toFreshJobRecord(request, id, job.timestamp);
+          return (await this.readJob(this.queue(request.queue), id))?.record ?? this.notFound(id);
+        }),
+      );
+    });
+  }
+
+  listJobs(query: JobListQuery): Promise<JobPage> {
+    const { connection, prefix, keys } = this;
+    const context = {
+      connection,
+      prefix,
+      queue: (name: string) => this.queue(name),
+      queueNames: () => connection.smembers(keys.queues),
+      cancelledIndex: keys.cancelledIndex,
+      cancelledKey: keys.cancelled,
+    };
+    // A listing reads every job of the selected sets: give it more than a single command's time.
+    return this.redis.run('listJobs', () => listJobs(context, query), this.options.commandTimeoutMs * 10);
+  }
+
+  async retryJob(id: string): Promise<RetryOutcome> {
+    return this.redis.run('retryJob', () =>
+      retryJob(
+        {
+          findQueue: (jobId) => this.findQueue(jobId),
+          readState: async (queue, jobId) => (await this.readOutcome(queue, jobId))?.state,
+          readCancelled: (jobId) => this.readCancelled(jobId),
+          enqueue: (request) => this.enqueue(request),
+          dropCancelled: async (jobId) => {
+            const { cancelled, cancelledBinary, cancelledIndex } = this.keys;
+            await this.connection.multi().del(cancelled(jobId), cancelledBinary(jobId)).zrem(cancelledIndex, jobId).exec();
+          },
+        },
+        id,
+      ),
+    );
+  }
+
+  /** Created on first use, as the control bus: only the API's broker administers queues. */
+  private queueAdmin: QueueAdmin | undefined;
+
+  private admin(): QueueAdmin {
+    return (this.queueAdmin ??= new QueueAdmin({
+      connection: this.connection,
+      queuesKey: this.keys.queues,
+      queue: (name) => this.queue(name),
+      listWorkers: () => this.listWorkers(),
+    }));
+  }
+
+  listQueues(): Promise<QueueSummary[]> {
+    return this.redis.run('listQueues', () => this.admin().list());
+  }
+
+  setQueuePaused(name: string, paused: boolean): Promise<QueueSummary> {
+    return this.redis.run('setQueuePaused', () => this.admin().setPaused(name, paused));
+  }
+
+  drainQueue(name: string, options: { readonly delayed: boolean }): Promise<{ readonly removed: number }> {
+    return this.redis.run('drainQueue', () => this.admin().drain(name, options.delayed));
+  }
+
+  /** Created on first use: only the API's broker sends commands, and only workers listen. */
+  private controlBus: RedisControlBus | undefined;
+
+  sendControl(request: ControlRequest, options: SendControlOptions): Promise<ControlReport> {
+    return this.control().send(request, options);
+  }
+
+  listenForControl(workerId: string, handler: ControlHandler): Promise<ControlListener> {
+    return this.control().listen(workerId, handler);
+  }
+
+  private control(): RedisControlBus {
+    this.controlBus ??= new RedisControlBus({
+      connection: this.connection,
+      openSubscriber: () => this.redis.open(ConnectionRole.Blocking),
+      channel: this.keys.controlChannel,
+      replyChannel: (requestId) => this.keys.controlReply(requestId),
+      liveWorkers: async () => (await this.listWorkers()).map((worker) => worker.id),
+    });
+    return this.controlBus;
+  }
+
   async addFlow(flow: FlowSpec, parent?: FlowParent): Promise<void> {
-    await this.run('addFlow', async () => {
+    await this.redis.run('addFlow', async () => {
       const { job } = flow;
       // Creating a flow again (a job that created its next step ran twice) must not touch the first one.
       if ((await this.connection.exists(`${this.prefix}:${job.queue}:${job.id}`)) === 1) return;
       const queues = new Set(flowJobs(flow).map((flowJob) => flowJob.queue));
       await Promise.all([...queues].filter((name) => !this.knownQueues.has(name)).map((name) => this.registerQueue(name)));
       this.flowProducer ??= new FlowProducer({ connection: this.connection, prefix: this.prefix });
-      await this.flowProducer.add(toBullFlowJob(flow, this.prefix, this.jobDefaults, parent));
+      // The FlowProducer adds the jobs in a MULTI of its own, so typed arrays are staged before the jobs exist (no
+      // worker can fetch one without its blob), and moved into their hashes after.
+      const staged = await this.binary.stageFlow(flow);
+      await this.flowProducer.add(toBullFlowJob(staged.flow, this.prefix, this.jobDefaults, parent)).catch(async (error: unknown) => {
+        await Promise.all(staged.staged.map(({ blob }) => this.binary.discard(blob.id)));
+        throw error;
+      });
+      await Promise.all(staged.staged.map((blob) => this.binary.adopt(blob)));
     });
   }
 
   async saveWorkflow(record: WorkflowRecord): Promise<void> {
-    await this.run('saveWorkflow', async () => {
+    await this.redis.run('saveWorkflow', async () => {
       const ttlMs = this.options.retention.failedAgeMs;
       await this.connection.set(this.keys.workflow(record.id), JSON.stringify(record), 'PX', ttlMs);
     });
   }
 
   async getWorkflow(id: string): Promise<WorkflowRecord | undefined> {
-    return this.run('getWorkflow', async () => {
+    return this.redis.run('getWorkflow', async () => {
       const raw = await this.connection.get(this.keys.workflow(id));
       return raw === null ? undefined : parseAll([raw], (value) => workflowRecordSchema.safeParse(value))[0];
     });
   }
 
   async addChildrenDeadlines(deadlines: readonly ChildrenDeadline[]): Promise<void> {
-    await this.run('addChildrenDeadlines', () => this.childrenDeadlines.add(deadlines));
+    await this.redis.run('addChildrenDeadlines', () => this.childrenDeadlines.add(deadlines));
   }
 
   async enforceChildrenDeadlines(): Promise<number> {
-    return this.run('enforceChildrenDeadlines', () => this.childrenDeadlines.enforce());
+    return this.redis.run('enforceChildrenDeadlines', () => this.childrenDeadlines.enforce());
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    return this.run('getJob', async () => {
+    return this.redis.run('getJob', async () => {
       const queue = await this.findQueue(id);
       const found = queue && (await this.readJob(queue, id));
       return found ? found.record : this.readCancelled(id);
     });
   }
 
-  async waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined> {
-    const first = await this.getOutcome(id);
-    if (first === undefined || isTerminalState(first.outcome.state)) return first?.outcome;
-    return new Promise<JobOutcome | undefined>((resolve, reject) => {
-      let stop = (): void => {};
-      const finish = (outcome: JobOutcome | undefined): void => {
-        clearTimeout(timer);
-        stop();
-        resolve(outcome);
-      };
-      const timer = setTimeout(() => {
-        stop();
-        reject(
-          new CeleriacError(
-            ErrorCode.ResultTimeout,
-            `Job "${id}" did not finish within ${timeoutMs} ms; it is still ${first.outcome.state}. ` +
-              `Wait longer, or check that a worker consumes queue "${first.queue}".`,
-            { details: { id, timeoutMs, state: first.outcome.state } },
-          ),
-        );
-      }, timeoutMs);
-      const watching = this.watchJob(id, (event) => {
-        if (event.type === 'finished') finish(event.outcome);
-      })
-        .then((unwatch) => {
-          stop = unwatch;
-        })
-        // The job left its queue between the first read and the subscription (cancelled, or removed by retention).
-        .catch((error: unknown) => {
-          if (!isCeleriacError(error, ErrorCode.JobNotFound)) throw error;
-        });
-      // Either way, it may have finished meanwhile: look once more.
-      watching
-        .then(() => this.getOutcome(id))
-        .then((now) => {
-          if (now === undefined || isTerminalState(now.outcome.state)) finish(now?.outcome);
-        })
-        .catch((error: unknown) => {
-          clearTimeout(timer);
-          stop();
-          reject(error);
-        });
+  waitForJob(id: string, timeoutMs: number): Promise<JobOutcome | undefined> {
+    return waitForJob(id, timeoutMs, {
+      getOutcome: (job) => this.getOutcome(job),
+      watchJob: (job, listener) => this.watchJob(job, listener),
     });
   }
 
   async watchJob(id: string, listener: (event: JobEvent) => void): Promise<() => void> {
-    const queue = await this.run('watchJob', () => this.findQueue(id));
+    const queue = await this.redis.run('watchJob', () => this.findQueue(id));
     if (!queue) {
       throw new CeleriacError(ErrorCode.JobNotFound, `Job "${id}" was not found, so it cannot be watched.`, {
         details: { id },
@@ -266,7 +377,7 @@ class RedisBroker implements Broker {
   }
 
   async cancelJob(id: string): Promise<CancelOutcome> {
-    return this.run('cancelJob', async () => {
+    return this.redis.run('cancelJob', async () => {
       const queue = await this.findQueue(id);
       const found = queue && (await this.readJob(queue, id));
       if (!found) return (await this.readCancelled(id)) ? 'cancelled' : 'not-found';
@@ -275,19 +386,18 @@ class RedisBroker implements Broker {
       if (record.state === JobState.Active) return this.cancelRunning(id);
       const cancelled: JobRecord = { ...record, state: JobState.Cancelled, finishedAt: new Date().toISOString() };
       // Write the tombstone first: if the removal then fails (the job just became active), a reader still sees the
-      // live job, because getJob prefers the job itself over the tombstone.
-      await this.connection.set(
-        this.keys.cancelled(id),
-        JSON.stringify(cancelled),
-        'PX',
-        this.options.retention.failedAgeMs,
-      );
+      // live job, because getJob prefers the job itself over the tombstone. The input's typed arrays leave with
+      // the job's hash, so the tombstone keeps its own copy of their blob, with the same TTL.
+      const ttlMs = this.options.retention.failedAgeMs;
+      const input = await this.binary.storeDetached(this.keys.cancelledBinary(id), cancelled.input, ttlMs, `job "${id}"`);
+      await this.connection.set(this.keys.cancelled(id), JSON.stringify({ ...cancelled, input }), 'PX', ttlMs);
+      await this.connection.zadd(this.keys.cancelledIndex, Date.now(), id); // for listings; pruned as records expire
       try {
         await job.remove();
         return 'cancelled';
       } catch {
         // BullMQ refuses to remove a locked job: a worker picked it up meanwhile, so stop it where it runs.
-        await this.connection.del(this.keys.cancelled(id));
+        await this.connection.del(this.keys.cancelled(id), this.keys.cancelledBinary(id));
         return this.cancelRunning(id);
       }
     });
@@ -308,7 +418,10 @@ class RedisBroker implements Broker {
       keyPrefix: this.prefix,
       cancelChannel: this.keys.cancelChannel,
       history: this.attemptHistory,
-      openConnection: () => this.openConnection(ConnectionRole.Blocking),
+      binary: this.binary,
+      openConnection: () => this.redis.open(ConnectionRole.Blocking),
+      appendLog: (queue: string, id: string, line: string) => appendLogEvent(this.connection, this.prefix, queue, id, line),
+      stats: (this.stats ??= new JobStatsRecorder(this.connection, this.keys.stats)),
     };
     const consumer = await createConsumer(context, processor, options);
     this.consumers.add(consumer);
@@ -317,38 +430,47 @@ class RedisBroker implements Broker {
         this.consumers.delete(consumer);
         return consumer.close(deadlineMs);
       },
+      pause: () => consumer.pause(),
+      resume: () => consumer.resume(),
+      setConcurrency: (concurrency) => consumer.setConcurrency(concurrency),
+      get lastPollAtMs() {
+        return consumer.lastPollAtMs;
+      },
+      get pollDue() {
+        return consumer.pollDue;
+      },
     };
   }
 
   acquireLimits(request: LimitRequest): Promise<LimitDecision> {
-    return this.run('acquireLimits', () => this.limiter.acquire(request));
+    return this.redis.run('acquireLimits', () => this.limiter.acquire(request));
   }
 
   renewLimit(jobId: string, concurrency: { readonly key: string; readonly leaseMs: number }): Promise<boolean> {
-    return this.run('renewLimit', () => this.limiter.renew(jobId, concurrency));
+    return this.redis.run('renewLimit', () => this.limiter.renew(jobId, concurrency));
   }
 
   releaseLimit(jobId: string, concurrencyKey: string): Promise<void> {
-    return this.run('releaseLimit', () => this.limiter.release(jobId, concurrencyKey));
+    return this.redis.run('releaseLimit', () => this.limiter.release(jobId, concurrencyKey));
   }
 
   async publishCatalogue(entries: readonly CatalogueEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const fields = entries.flatMap((entry) => [entry.name, JSON.stringify(entry)]);
-    await this.run('publishCatalogue', () =>
+    await this.redis.run('publishCatalogue', () =>
       this.connection.hset(this.keys.catalogue, ...fields),
     );
   }
 
   async listCatalogue(): Promise<CatalogueEntry[]> {
-    const raw = await this.run('listCatalogue', () =>
+    const raw = await this.redis.run('listCatalogue', () =>
       this.connection.hvals(this.keys.catalogue),
     );
     return parseAll(raw, (value) => catalogueEntrySchema.safeParse(value)).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {
-    await this.run('heartbeat', () =>
+    await this.redis.run('heartbeat', () =>
       this.connection
         .multi()
         .set(this.keys.worker(worker.id), JSON.stringify(worker), 'PX', ttlMs)
@@ -358,13 +480,13 @@ class RedisBroker implements Broker {
   }
 
   async removeWorker(id: string): Promise<void> {
-    await this.run('removeWorker', () =>
+    await this.redis.run('removeWorker', () =>
       this.connection.multi().del(this.keys.worker(id)).zrem(this.keys.workers, id).exec(),
     );
   }
 
   async listWorkers(): Promise<WorkerInfo[]> {
-    return this.run('listWorkers', async () => {
+    return this.redis.run('listWorkers', async () => {
       const now = Date.now();
       // Expired heartbeats are pruned by whoever reads: no background sweeper needed.
       await this.connection.zremrangebyscore(this.keys.workers, '-inf', now);
@@ -376,32 +498,18 @@ class RedisBroker implements Broker {
   }
 
   async ping(timeoutMs: number): Promise<void> {
-    await this.run('ping', () => this.connection.ping(), timeoutMs);
+    await this.redis.run('ping', () => this.connection.ping(), timeoutMs);
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     await Promise.all([...this.consumers].map((consumer) => consumer.close(0)));
+    await this.stats?.close().catch(() => undefined); // Redis away: those last counts are lost
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.flowProducer?.close();
     const events = await Promise.allSettled(this.queueEvents.values());
     await Promise.all(events.map((e) => (e.status === 'fulfilled' ? e.value.close() : undefined)));
-    await Promise.all([...this.ownedConnections].map((c) => c.quit().catch(() => c.disconnect())));
-  }
-
-  /**
-   * Runs a command-connection operation under the command timeout. The connection has no offline queue (so calls
-   * fail fast while Redis is down), which means a call made before the first connect completes must wait for it.
-   */
-  private run<T>(operation: string, work: () => Promise<T>, timeoutMs = this.options.commandTimeoutMs): Promise<T> {
-    const firstConnect = this.firstConnect;
-    return this.deadlines.run(operation, timeoutMs, firstConnect ? () => firstConnect.then(work) : work);
-  }
-
-  private openConnection(role: ConnectionRole): Redis {
-    const connection = createConnection(this.options, role);
-    this.ownedConnections.add(connection);
-    connection.once('end', () => this.ownedConnections.delete(connection));
-    return connection;
+    await this.redis.closeAll();
   }
 
   private queue(name: string): Queue {
@@ -432,9 +540,21 @@ class RedisBroker implements Broker {
     return registered;
   }
 
-  /** Finds which queue holds a job: one EXISTS per known queue, in a single round trip. */
+  /**
+   * Finds which queue holds a job: one EXISTS per known queue, in a single round trip. The set of known queues is
+   * read once and kept, which saves a round trip per lookup. It only ever grows, so a job found in none of the kept
+   * queues makes it read the set again and look in the queues added since.
+   */
   private async findQueue(id: string): Promise<Queue | undefined> {
+    const cached = this.queueNames;
+    const found = cached && (await this.findQueueAmong(cached, id));
+    if (found) return found;
     const names = await this.connection.smembers(this.keys.queues);
+    this.queueNames = names;
+    return this.findQueueAmong(cached ? names.filter((name) => !cached.includes(name)) : names, id);
+  }
+
+  private async findQueueAmong(names: readonly string[], id: string): Promise<Queue | undefined> {
     if (names.length === 0) return undefined;
     const pipeline = this.connection.pipeline();
     for (const name of names) pipeline.exists(`${this.prefix}:${name}:${id}`);
@@ -485,17 +605,23 @@ class RedisBroker implements Broker {
    */
   private async readJob(queue: Queue, id: string): Promise<{ job: Job; record: JobRecord } | undefined> {
     const bullState = await queue.getJobState(id);
-    const job = await Job.fromId(queue, id);
-    const state = job && toJobState(bullState, job.attemptsMade);
-    if (!job || !state) return undefined;
-    const record = toJobRecord(job, state);
-    if (record.error) record.error = await this.withChildError(record.error);
-    const [attempts, logs] = (await this.connection
+    // The whole hash in one read, blobs as bytes (BullMQ's Job.fromId would read them as strings), with the attempts
+    // and the logs in the same round trip.
+    const [[hashError, raw], attempts, logs] = (await this.connection
       .pipeline()
+      .hgetallBuffer(queue.toKey(id))
       .hvals(this.keys.attempts(id))
       // BullMQ keeps a job's log lines in a list beside the job, and removes it with the job.
       .lrange(`${this.prefix}:${queue.name}:${id}:logs`, -maxLogLines, -1)
-      .exec()) as [[Error | null, string[]], [Error | null, string[]]];
+      .exec()) as [[Error | null, Record<string, Buffer>], [Error | null, string[]], [Error | null, string[]]];
+    if (hashError) throw hashError;
+    const hash = toJobHash(queue, id, raw);
+    const state = hash && toJobState(bullState, hash.job.attemptsMade);
+    if (!hash || !state) return undefined;
+    const { job, blobs } = hash;
+    const record = toJobRecord(job, state);
+    if (record.error) record.error = await this.withChildError(record.error);
+    await this.binary.decodeRecord(record, blobs);
     const history = parseAll(attempts[1] ?? [], (value) => attemptRecordSchema.safeParse(value));
     if (history.length > 0) record.history = history.sort((a, b) => a.attempt - b.attempt);
     if (logs[1] && logs[1].length > 0) record.logs = logs[1];
@@ -504,11 +630,11 @@ class RedisBroker implements Broker {
 
   /** A job's outcome and queue, or its cancellation tombstone; `undefined` when neither exists. */
   private async getOutcome(id: string): Promise<{ outcome: JobOutcome; queue: string } | undefined> {
-    return this.run('getJob', async () => {
+    return this.redis.run('getJob', async () => {
       const queue = await this.findQueue(id);
       const outcome = queue && (await this.readOutcome(queue, id));
       if (queue && outcome) return { outcome, queue: queue.name };
-      const cancelled = await this.readCancelled(id);
+      const cancelled = await this.readCancelled(id, false);
       return cancelled && { outcome: toJobOutcome(cancelled), queue: cancelled.queue };
     });
   }
@@ -532,11 +658,17 @@ class RedisBroker implements Broker {
     // The expiry lives in the job's data, which this read skips on purpose; a waiting job past its expiry is
     // reported by getJob, and reaches a terminal state here once a worker discards it.
     const state = refineState(bull, error?.code, undefined);
+    // A result with typed arrays has them in a blob; `undefined` when the job was removed since the read above.
+    const result =
+      state === JobState.Succeeded && returnvalue !== null
+        ? await this.binary.decodeResult(queue.name, id, JSON.parse(returnvalue) as unknown)
+        : undefined;
+    if (state === JobState.Succeeded && returnvalue !== null && result === undefined) return undefined;
     return toJobOutcome({
       id,
       task,
       state,
-      ...(state === JobState.Succeeded && returnvalue !== null ? { result: JSON.parse(returnvalue) as unknown } : {}),
+      ...(result ? { result: result.value } : {}),
       ...(error ? { error } : {}),
     });
   }
@@ -552,9 +684,12 @@ class RedisBroker implements Broker {
     return { ...error, message, details: { child, error: outcome.error } };
   }
 
-  private async readCancelled(id: string): Promise<JobRecord | undefined> {
+  /** A cancelled job's tombstone; `withInput: false` skips reading back its typed arrays (an outcome needs none). */
+  private async readCancelled(id: string, withInput = true): Promise<JobRecord | undefined> {
     const raw = await this.connection.get(this.keys.cancelled(id));
-    return raw === null ? undefined : parseAll([raw], (value) => jobRecordSchema.safeParse(value))[0];
+    const record = raw === null ? undefined : parseAll([raw], (value) => jobRecordSchema.safeParse(value))[0];
+    if (record && withInput) record.input = await this.binary.readDetached(this.keys.cancelledBinary(id), record.input, `job "${id}"`);
+    return record;
   }
 
   private notFound(id: string): never {
@@ -567,7 +702,7 @@ class RedisBroker implements Broker {
     let events = this.queueEvents.get(queue);
     if (!events) {
       const created = new QueueEvents(queue, {
-        connection: this.openConnection(ConnectionRole.Blocking),
+        connection: this.redis.open(ConnectionRole.Blocking),
         prefix: this.prefix,
       });
       created.on('error', () => {});
@@ -575,6 +710,66 @@ class RedisBroker implements Broker {
       this.queueEvents.set(queue, events);
     }
     return events;
+  }
+
+  /** Live event subscriptions, closed with the broker. */
+  private readonly subscriptions = new Set<EventSubscription>();
+  /** Task names of jobs seen in event streams, shared by this broker's subscriptions. */
+  private readonly taskNames = new TaskNameCache();
+  /** Created by the first consumer: only brokers that run jobs record statistics. */
+  private stats: JobStatsRecorder | undefined;
+
+  async subscribeEvents(
+    options: EventSubscriptionOptions,
+    listener: (event: StreamedJobEvent) => void,
+  ): Promise<EventSubscription> {
+    const after = options.after ?? (await this.redis.run('subscribeEvents', () => currentCursor(this.connection)));
+    const context = {
+      connection: this.connection,
+      prefix: this.prefix,
+      queuesKey: this.keys.queues,
+      cancelledKey: (id: string) => this.keys.cancelled(id),
+      taskNames: this.taskNames,
+      openConnection: () => this.redis.open(ConnectionRole.Blocking),
+    };
+    const subscription = startJobEventReader(context, { ...options, after }, listener);
+    this.subscriptions.add(subscription);
+    return {
+      startedAfter: subscription.startedAfter,
+      close: () => {
+        this.subscriptions.delete(subscription);
+        return subscription.close();
+      },
+    };
+  }
+
+  readJobStats(): Promise<JobStats> {
+    return this.redis.run('readJobStats', () => readJobStats(this.connection, this.keys.stats));
+  }
+
+  /** Created on first use: most brokers (every worker's) never touch schedules. */
+  private scheduleStore: RedisScheduleStore | undefined;
+
+  async upsertSchedule(request: ScheduleRequest): Promise<ScheduleRecord> {
+    this.binary.assertNoBinary(request.envelope.input, `The input of schedule "${request.id}"`);
+    return this.redis.run('upsertSchedule', () => this.schedules().upsert(request));
+  }
+
+  getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    return this.redis.run('getSchedule', () => this.schedules().get(id));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.redis.run('listSchedules', () => this.schedules().list());
+  }
+
+  removeSchedule(id: string): Promise<boolean> {
+    return this.redis.run('removeSchedule', () => this.schedules().remove(id));
+  }
+
+  private schedules(): RedisScheduleStore {
+    const queues = { queue: (name: string) => this.queue(name), register: (name: string) => this.registerQueue(name) };
+    return (this.scheduleStore ??= new RedisScheduleStore(this.connection, this.prefix, queues, this.jobDefaults));
   }
 }
 

@@ -11,6 +11,13 @@ export interface SpawnRedisServerOptions {
   readonly persist?: boolean;
   /** The `redis-server` binary. Default `redis-server` from PATH. */
   readonly binary?: string;
+  /**
+   * The port to listen on. Default: a free port. Give the port of a server that was stopped to restart it at the
+   * same address (with the same `dataDir` and `persist`), as a crash-recovery test does.
+   */
+  readonly port?: number;
+  /** More `redis-server` arguments, after celeriac's own (a later one wins): `['--appendfsync', 'always']`. */
+  readonly extraArgs?: readonly string[];
 }
 
 /** A redis-server child process. */
@@ -18,6 +25,8 @@ export interface SpawnedRedisServer {
   /** `redis://127.0.0.1:<port>` */
   readonly url: string;
   readonly port: number;
+  /** The server's process id: a test kills it with `process.kill(pid, 'SIGKILL')` to simulate a crash. */
+  readonly pid: number;
   /** Shuts the server down and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -29,13 +38,13 @@ export interface SpawnedRedisServer {
  * @throws CeleriacError `CELERIAC_BROKER_UNAVAILABLE` if redis-server is not installed or does not start
  */
 export async function spawnRedisServer(options: SpawnRedisServerOptions = {}): Promise<SpawnedRedisServer> {
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--loglevel', 'warning'];
   if (options.dataDir !== undefined) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push('--dir', options.dataDir);
   }
-  args.push('--appendonly', options.persist ? 'yes' : 'no');
+  args.push('--appendonly', options.persist ? 'yes' : 'no', ...(options.extraArgs ?? []));
   const binary = options.binary ?? 'redis-server';
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -52,6 +61,7 @@ export async function spawnRedisServer(options: SpawnRedisServerOptions = {}): P
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
     stop: () => stopChild(child),
   };
 }

@@ -86,15 +86,17 @@ describe('KeyLimiter concurrency', () => {
   it('extends a lease on renew, and reports a lost lease as false', async () => {
     const limiter = createLimiter();
     await limiter.acquire({ jobId: 'long', concurrency: slot('t', 2) }); // keeps the set alive throughout
-    await limiter.acquire({ jobId: 'a', concurrency: slot('t', 2, 200) });
-    await sleep(100);
-    expect(await limiter.renew('a', { key: 't', leaseMs: 200 })).toBe(true);
-    await sleep(150); // past the first lease's end, within the renewed one
-    expect(await limiter.acquire({ jobId: 'b', concurrency: slot('t', 2, 200) })).toMatchObject({ acquired: false });
-    await sleep(150); // past the renewed lease's end
-    expect(await limiter.renew('a', { key: 't', leaseMs: 200 })).toBe(false);
-    expect(await limiter.renew('never-acquired', { key: 't', leaseMs: 200 })).toBe(false);
-    expect(await limiter.acquire({ jobId: 'b', concurrency: slot('t', 2, 200) })).toEqual(granted);
+    // Leases of 1 s and steps of 0.5–0.75 s: each check is 250 ms away from the lease end it tests, so a busy
+    // machine's late timers cannot flip it.
+    await limiter.acquire({ jobId: 'a', concurrency: slot('t', 2, 1_000) });
+    await sleep(500);
+    expect(await limiter.renew('a', { key: 't', leaseMs: 1_000 })).toBe(true);
+    await sleep(750); // past the first lease's end, within the renewed one
+    expect(await limiter.acquire({ jobId: 'b', concurrency: slot('t', 2, 1_000) })).toMatchObject({ acquired: false });
+    await sleep(750); // past the renewed lease's end
+    expect(await limiter.renew('a', { key: 't', leaseMs: 1_000 })).toBe(false);
+    expect(await limiter.renew('never-acquired', { key: 't', leaseMs: 1_000 })).toBe(false);
+    expect(await limiter.acquire({ jobId: 'b', concurrency: slot('t', 2, 1_000) })).toEqual(granted);
   });
 
   it('keeps different keys independent', async () => {

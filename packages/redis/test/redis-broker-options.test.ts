@@ -19,6 +19,9 @@ describe('resolveRedisBrokerOptions', () => {
       keyPrefix: '{celeriac}',
       commandTimeoutMs: 2_000,
       retention: { succeededAgeMs: 86_400_000, succeededCount: 1_000, failedAgeMs: 604_800_000 },
+      maxPayloadBytes: 64 * 1024 * 1024,
+      autoPipelining: false,
+      allowEviction: false,
     });
     expect(Object.isFrozen(resolveRedisBrokerOptions())).toBe(true);
   });
@@ -32,6 +35,27 @@ describe('resolveRedisBrokerOptions', () => {
     });
     expect(resolved).toMatchObject({ keyPrefix: '{billing}', commandTimeoutMs: 500, retention: { succeededAgeMs: 3_600_000, failedAgeMs: 172_800_000 } });
     expect(resolveRedisBrokerOptions({ connection: 'rediss://user:pw@example.com:6380/2' }).connection).toBe('rediss://user:pw@example.com:6380/2');
+  });
+
+  it('accepts the seed nodes of a Redis Cluster, and no empty list', () => {
+    const resolved = resolveRedisBrokerOptions({ connection: { cluster: [{ host: '10.0.0.1' }, { host: '10.0.0.2', port: 7000 }], tls: true } });
+    expect(resolved.connection).toEqual({ cluster: [{ host: '10.0.0.1', port: 6379 }, { host: '10.0.0.2', port: 7000 }], tls: true });
+    expect(messageOf(() => resolveRedisBrokerOptions({ connection: { cluster: [] } }))).toContain('redis.connection');
+  });
+
+  it('reads a cluster from a redis+cluster:// URL, credentials and TLS included, and says how to write one', () => {
+    expect(resolveRedisBrokerOptions({ connection: 'redis+cluster://10.0.0.1:7000,10.0.0.2' }).connection).toEqual({
+      cluster: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 6379 }],
+    });
+    expect(resolveRedisBrokerOptions({ connection: 'rediss+cluster://app:p%40ss@[::1]:7001' }).connection).toEqual({
+      cluster: [{ host: '::1', port: 7001 }],
+      username: 'app',
+      password: 'p@ss',
+      tls: true,
+    });
+    for (const bad of ['redis+cluster://', 'redis+cluster://a:70000', 'redis+cluster://a:1,,b:2']) {
+      expect(messageOf(() => resolveRedisBrokerOptions({ connection: bad }))).toContain('redis+cluster://[user:password@]host:port');
+    }
   });
 
   it('names the bad field', () => {

@@ -15,3 +15,4 @@
  */
 export { resolveTestRedis, type TestRedis } from './resolve-test-redis.js';
 export { useTestRedis, type TestRedisContext, type Closeable } from './use-test-redis.js';
+export { spawnRedisCluster, type SpawnRedisClusterOptions, type SpawnedRedisCluster } from './spawn-redis-cluster.js';

@@ -4,26 +4,37 @@ import { pino, type Logger } from 'pino';
 import {
   CeleriacError,
   ErrorCode,
+  GpuAdapterKind,
   Isolation,
+  gpuCountOf,
   omitUndefined,
   toCatalogueEntry,
   serializeError,
+  type GpuActivity,
   type GpuCapability,
   type GpuRunner,
+  type RateLimit,
   type TaskDefinition,
   type WorkerInfo,
 } from '@celeriac/core';
-import type { Broker, Consumer, ReceivedJob } from '@celeriac/broker';
+import type { Broker, Consumer, ControlListener, ReceivedJob } from '@celeriac/broker';
+import type { GpuExecutor } from '@celeriac/gpu';
 import { createRedisBroker } from '@celeriac/redis';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { assessWorkerHealth, WorkerLifecycle, type WorkerHealth } from './worker-health.js';
 import { runJob, type RunJobDependencies } from './internal/run-job.js';
+import { traceRun } from './internal/trace-run.js';
+import { rerunOnGpuFailure } from './internal/rerun-on-gpu-failure.js';
 import { createSandboxPool, type SandboxPool } from './internal/sandbox/sandbox-pool.js';
+import { admitGpuJob, type GpuAdmissionContext } from './internal/routing/admit-gpu-job.js';
+import { GpuCapacity } from './internal/routing/gpu-capacity.js';
+import { describeUnsatisfied, planRouting, type RoutingPlan } from './internal/routing/plan-routing.js';
+import { createControlHandler, unknownTask, type ControllableWorker } from './internal/control/control-handler.js';
 
 /** How often a worker enforces workflow children deadlines: the most a deadline can be late by. */
 const childrenDeadlineSweepMs = 1_000;
 
 /** The GPU executor as the worker uses it; `@celeriac/gpu` is imported only when a task needs a GPU. */
-type GpuExecutor = GpuRunner & { describe(): Promise<GpuCapability>; close(): Promise<void> };
 
 /** A running (or ready to run) celeriac worker. */
 export interface Worker {
@@ -48,6 +59,12 @@ export interface Worker {
   closeOnSignals(): () => void;
   /** Resolves once the worker has closed, by `close()` or by a signal. */
   waitUntilClosed(): Promise<void>;
+  /**
+   * Whether the worker is alive and ready, for liveness and readiness probes: alive while its consumer loop keeps
+   * polling Redis (see {@link WorkerHealth.live}), ready once started and until shutdown begins. Cheap and
+   * synchronous: it reads what the consumer recorded and asks Redis nothing.
+   */
+  health(): WorkerHealth;
 }
 
 /**
@@ -72,23 +89,37 @@ class CeleriacWorker implements Worker {
   private readonly tasks: ReadonlyMap<string, TaskDefinition>;
   private readonly startedAtMs = Date.now();
   private consumer: Consumer | undefined;
+  private controlListener: ControlListener | undefined;
+  /** Jobs per queue; starts from the options, and remote control may change it. */
+  private concurrency: number;
+  /** Whether remote control paused fetching. */
+  private paused = false;
+  /** Ids of the jobs running now, for the heartbeat. */
+  private readonly activeJobs = new Set<string>();
+  /** Task rate limits changed by remote control. */
+  private readonly rateLimits = new Map<string, RateLimit>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
   private gpuExecutor: Promise<GpuExecutor> | undefined;
   private gpuCapability: GpuCapability | undefined;
+  /** Which queues this worker consumes, decided at start from what its GPU can run. */
+  private routing: RoutingPlan | undefined;
+  private gpuAdmission: GpuAdmissionContext | undefined;
   private closing: Promise<void> | undefined;
   private readonly deps: RunJobDependencies;
   private readonly sandbox: SandboxPool | undefined;
   // Promise.withResolvers would do, but Node 20 lacks it.
   private markClosed: () => void = () => {};
   private readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+  private isClosed = false;
 
   constructor(private readonly options: ResolvedWorkerOptions) {
     this.log = (options.logger ?? pino({ name: 'celeriac-worker' })).child({ workerId: this.id });
     this.broker =
       options.broker ??
-      createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix }));
+      createRedisBroker(omitUndefined({ connection: options.connection, prefix: options.prefix, allowEviction: options.allowEviction }));
     this.tasks = new Map(options.tasks.map((task) => [task.name, task]));
+    this.concurrency = options.concurrency;
     this.sandbox =
       options.tasksModule === undefined
         ? undefined
@@ -102,6 +133,7 @@ class CeleriacWorker implements Worker {
     this.deps = {
       tasks: this.tasks,
       limits: this.broker,
+      rateLimits: this.rateLimits,
       abortGraceMs: options.abortGrace,
       gpu: () => this.gpuRunner(),
       addFlow: (flow, parent) => this.broker.addFlow(flow, parent),
@@ -110,8 +142,11 @@ class CeleriacWorker implements Worker {
   }
 
   async start(): Promise<void> {
+    // Refuse a Redis that does not fit (cluster mode, an evicting memory policy) before starting anything.
+    for (const warning of (await this.broker.verifyDeployment()).warnings) this.log.warn(warning);
     if (this.sandbox) await this.startSandbox(this.sandbox);
     if (this.options.tasks.some(usesGpu)) this.gpuCapability = await this.describeGpu();
+    const routing = this.planRouting();
     await this.broker.publishCatalogue(this.options.tasks.map(toCatalogueEntry));
     await this.beat();
     this.heartbeatTimer = setInterval(() => void this.beat(), this.options.heartbeatIntervalMs);
@@ -119,12 +154,15 @@ class CeleriacWorker implements Worker {
     this.deadlineTimer = setInterval(() => void this.enforceChildrenDeadlines(), childrenDeadlineSweepMs);
     this.deadlineTimer.unref();
     this.consumer = await this.broker.consume((job) => this.process(job), {
-      queues: this.options.queues,
+      queues: routing.queues,
+      queueConcurrency: routing.queueConcurrency,
       concurrency: this.options.concurrency,
       leaseMs: this.options.lease,
       maxLostAttempts: this.options.maxLostAttempts,
       ...(this.options.queueRateLimits ? { queueRateLimits: this.options.queueRateLimits } : {}),
+      onError: (error, queue) => this.log.warn({ err: error, queue }, 'fetching jobs from Redis failed; retrying'),
     });
+    this.controlListener = await this.broker.listenForControl(this.id, createControlHandler(this.controllable()));
     const inline = this.options.tasks.filter((task) => task.isolation === Isolation.Inline || !this.sandbox);
     if (!this.sandbox && this.options.tasks.some((task) => task.isolation === Isolation.Sandbox)) {
       this.log.warn(
@@ -134,7 +172,7 @@ class CeleriacWorker implements Worker {
     }
     this.log.info(
       {
-        queues: this.options.queues,
+        queues: routing.queues,
         concurrency: this.options.concurrency,
         tasks: [...this.tasks.keys()],
         inline: inline.map((task) => task.name),
@@ -144,8 +182,30 @@ class CeleriacWorker implements Worker {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.shutdown().finally(() => this.markClosed());
+    this.closing ??= this.shutdown().finally(() => {
+      this.isClosed = true;
+      this.markClosed();
+    });
     return this.closing;
+  }
+
+  health(): WorkerHealth {
+    return assessWorkerHealth({
+      state: this.isClosed
+        ? WorkerLifecycle.Closed
+        : this.closing
+          ? WorkerLifecycle.Closing
+          : this.consumer
+            ? WorkerLifecycle.Running
+            : WorkerLifecycle.Starting,
+      lastPollAtMs: this.consumer?.lastPollAtMs,
+      pollDue: this.consumer?.pollDue ?? false,
+      createdAtMs: this.startedAtMs,
+      livenessWindowMs: this.options.livenessWindowMs,
+      activeJobs: this.activeJobs.size,
+      paused: this.paused,
+      nowMs: Date.now(),
+    });
   }
 
   waitUntilClosed(): Promise<void> {
@@ -175,11 +235,24 @@ class CeleriacWorker implements Worker {
     };
   }
 
-  /** Runs one job and logs its outcome: the code and message of a failure, never the job's payload. */
+  /** Runs one job once the worker can (its GPU share is free), or puts it back if this worker can never run it. */
   private async process(job: ReceivedJob): Promise<unknown> {
+    const admission = await admitGpuJob(job, this.tasks.get(job.task), this.gpuAdmission);
+    if (admission.deferred) return undefined;
+    this.activeJobs.add(job.id);
+    try {
+      return await this.runAndLog(job);
+    } finally {
+      this.activeJobs.delete(job.id);
+      admission.release();
+    }
+  }
+
+  /** Runs one job and logs its outcome: the code and message of a failure, never the job's payload. */
+  private async runAndLog(job: ReceivedJob): Promise<unknown> {
     const startedAtMs = Date.now();
     try {
-      const result = await runJob(job, this.deps);
+      const result = await traceRun(job, () => runJob(job, this.deps));
       // Guarded: building the log object for every job costs throughput even when debug logging is off.
       if (this.log.isLevelEnabled('debug')) {
         this.log.debug({ jobId: job.id, task: job.task, durationMs: Date.now() - startedAtMs }, 'job succeeded');
@@ -195,6 +268,7 @@ class CeleriacWorker implements Worker {
   private async shutdown(): Promise<void> {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.deadlineTimer);
+    await this.controlListener?.close();
     const closed = await this.consumer?.close(this.options.shutdownTimeoutMs);
     if (closed && closed.handedBack.length > 0) {
       this.log.warn(
@@ -242,19 +316,24 @@ class CeleriacWorker implements Worker {
   }
 
   private async beat(): Promise<void> {
+    const gpuActivity = await this.gpuActivity();
     const info: WorkerInfo = {
       id: this.id,
       hostname: hostname(),
       pid: process.pid,
-      queues: [...this.options.queues],
+      queues: [...(this.routing?.queues ?? this.options.queues)],
       tasks: [...this.tasks.keys()],
-      concurrency: this.options.concurrency,
+      concurrency: this.concurrency,
       startedAtMs: this.startedAtMs,
       heartbeatAtMs: Date.now(),
       capabilities: {
         cpuSlots: availableParallelism(),
         ...(this.gpuCapability === undefined ? {} : { gpu: this.gpuCapability }),
       },
+      ...(gpuActivity === undefined ? {} : { gpuActivity }),
+      activeJobs: [...this.activeJobs],
+      paused: this.paused,
+      ...(this.rateLimits.size === 0 ? {} : { rateLimits: this.describeRateLimits() }),
     };
     try {
       await this.broker.heartbeat(info, this.options.heartbeatIntervalMs * 3);
@@ -264,8 +343,84 @@ class CeleriacWorker implements Worker {
     }
   }
 
+  /** What remote control acts on; each change is published with a heartbeat at once. */
+  private controllable(): ControllableWorker {
+    const changed = () => void this.beat();
+    return {
+      pauseConsuming: async () => {
+        await this.consumer?.pause();
+        this.paused = true;
+        changed();
+      },
+      resumeConsuming: async () => {
+        await this.consumer?.resume();
+        this.paused = false;
+        changed();
+      },
+      setConcurrency: async (concurrency) => {
+        await this.consumer?.setConcurrency(concurrency);
+        this.concurrency = concurrency;
+        changed();
+      },
+      setRateLimit: (name, rate) => {
+        const task = this.tasks.get(name);
+        if (!task) throw unknownTask(name, [...this.tasks.keys()]);
+        // The task's fairness key, if it has one, still splits the new rate per key.
+        if (rate === null) this.rateLimits.delete(name);
+        else this.rateLimits.set(name, task.rateLimit?.key ? { ...rate, key: task.rateLimit.key } : rate);
+        this.log.info({ task: name, rateLimit: rate }, 'task rate limit changed by remote control');
+        changed();
+      },
+      beginShutdown: () => {
+        this.log.info('shutdown requested by remote control');
+        // After this turn, so the reply is published before the worker starts closing.
+        setImmediate(() => void this.close().catch((error: unknown) => this.log.error({ err: error }, 'shutdown failed')));
+      },
+      describe: () => ({
+        hostname: hostname(),
+        pid: process.pid,
+        queues: [...(this.routing?.queues ?? this.options.queues)],
+        concurrency: this.concurrency,
+        paused: this.paused,
+        activeJobs: [...this.activeJobs],
+        rateLimits: this.describeRateLimits(),
+      }),
+    };
+  }
+
+  private describeRateLimits(): Record<string, { limit: number; perMs: number }> {
+    return Object.fromEntries([...this.rateLimits].map(([name, { limit, perMs }]) => [name, { limit, perMs }]));
+  }
+
+  /**
+   * The GPU executor's counters for the heartbeat, while its process runs. Never starts a process (a crashed one is
+   * replaced by the next kernel call), and gives up after a second rather than delay the heartbeat.
+   */
+  private async gpuActivity(): Promise<GpuActivity | undefined> {
+    const executor = await this.gpuExecutor?.catch(() => undefined);
+    if (executor?.pid === undefined) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 1_000)));
+    try {
+      const stats = await Promise.race([executor.stats(), timeout]);
+      if (stats === undefined) return undefined;
+      const { executorStarts, devicesAcquired, runs, pipelinesCompiled, pipelineCacheHits, kernelTimings } = stats;
+      return { executorStarts, devicesAcquired, runs, pipelinesCompiled, pipelineCacheHits, kernelTimings };
+    } catch {
+      // The executor died between the check and the call: the next heartbeat reports its replacement.
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private gpuRunner(): GpuRunner {
-    return { run: async (kernel, args) => (await this.startGpuExecutor()).run(kernel, args) };
+    const executor: GpuRunner = {
+      run: async (kernel, args, options) => (await this.startGpuExecutor()).run(kernel, args, options),
+    };
+    return rerunOnGpuFailure(executor, this.options.gpuReruns, (error, rerun, maxReruns) =>
+      this.log.warn({ err: error, rerun, maxReruns }, 'GPU executor failed during a kernel call; running it again'),
+    );
   }
 
   private startGpuExecutor(): Promise<GpuExecutor> {
@@ -275,11 +430,53 @@ class CeleriacWorker implements Worker {
     return this.gpuExecutor;
   }
 
+  /** The executor's description of the GPU, with what this worker offers of it (its count and kind). */
   private async describeGpu(): Promise<GpuCapability> {
-    const capability = await (await this.startGpuExecutor()).describe();
-    if (capability.available) this.log.info({ adapter: capability.adapter }, 'GPU ready');
-    else this.log.warn(capability.reason);
+    const described = await (await this.startGpuExecutor()).describe();
+    if (!described.available) {
+      this.log.warn(described.reason);
+      return described;
+    }
+    const capability: GpuCapability = {
+      ...described,
+      count: this.options.gpuCount ?? 1,
+      adapterType: described.adapter.isSoftware ? GpuAdapterKind.Software : (this.options.gpuAdapterType ?? GpuAdapterKind.Discrete),
+    };
+    this.log.info({ adapter: capability.adapter, gpuCount: capability.count, adapterType: capability.adapterType }, 'GPU ready');
     return capability;
+  }
+
+  /**
+   * Decides which queues to consume from what the GPU can run, warns about each task this worker cannot run, and
+   * sets up the GPU capacity that fractional jobs share.
+   */
+  private planRouting(): RoutingPlan {
+    const routing = planRouting({
+      tasks: this.options.tasks,
+      queues: this.options.queues,
+      concurrency: this.options.concurrency,
+      gpu: this.gpuCapability,
+    });
+    for (const entry of routing.unsatisfied) {
+      this.log.warn({ task: entry.task, queue: entry.queue, reasons: entry.reasons }, describeUnsatisfied(entry));
+    }
+    this.routing = routing;
+    const warned = new Set<string>();
+    this.gpuAdmission = {
+      routing,
+      capacity: new GpuCapacity(gpuCountOf(this.gpuCapability)),
+      deferMs: this.options.heartbeatIntervalMs,
+      onDeferred: (task, job) => {
+        if (warned.has(task.name)) return;
+        warned.add(task.name);
+        this.log.warn(
+          { task: task.name, jobId: job.id, queue: job.queue },
+          `job of task "${task.name}" reached this worker on queue "${job.queue}", but this worker cannot run it; ` +
+            `it goes back to wait for a capable worker (no attempt spent). Enqueue it on the task's own queue.`,
+        );
+      },
+    };
+    return routing;
   }
 }
 

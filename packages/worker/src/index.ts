@@ -16,3 +16,5 @@
 export { createWorker, type Worker } from './create-worker.js';
 export { resolveWorkerOptions, type WorkerOptions, type ResolvedWorkerOptions } from './worker-options.js';
 export { loadTaskModule } from './load-task-module.js';
+export { assessWorkerHealth, WorkerLifecycle, type WorkerHealth, type WorkerHealthSnapshot } from './worker-health.js';
+export { serveWorkerHealth, type WorkerHealthServer, type WorkerHealthServerOptions } from './serve-worker-health.js';

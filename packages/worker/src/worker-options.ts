@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import {
   durationMs,
+  maxGpuCount,
   nameSchema,
   rateLimitSchema,
   resolveOptions,
@@ -12,6 +13,7 @@ import {
 import type { Broker } from '@celeriac/broker';
 import type { RedisConnectionOptions } from '@celeriac/redis';
 import type { Logger } from 'pino';
+import { createAdHocKernelTask } from './internal/ad-hoc-kernel-task.js';
 
 /** What you pass to `createWorker`. */
 export interface WorkerOptions {
@@ -36,6 +38,12 @@ export interface WorkerOptions {
   readonly connection?: RedisConnectionOptions;
   /** Key prefix (hash-tagged), as for the client. Default `celeriac`. */
   readonly prefix?: string;
+  /**
+   * Start even though Redis's `maxmemory-policy` is not `noeviction` (with a warning in the log), accepting that
+   * Redis may delete jobs when it fills up. Without it the worker refuses to start on such a Redis. Not with
+   * `broker`: a broker you pass has its own `allowEviction`. Default `false`.
+   */
+  readonly allowEviction?: boolean;
   /** A broker to use instead of opening one; the worker does not close it. */
   readonly broker?: Broker;
   /** Queues to consume. Default: every queue of the worker's tasks. */
@@ -63,11 +71,49 @@ export interface WorkerOptions {
   readonly queueRateLimits?: Readonly<Record<string, RateLimitOptions<never>>>;
   /** How often the worker refreshes its heartbeat; it expires after three missed beats. Default `'5s'`. */
   readonly heartbeatInterval?: Duration;
+  /**
+   * How long the consumer may go without a successful poll of Redis, while one is due, before `health()` reports the
+   * worker not live (and `/livez` answers 503). An idle worker polls every 5 s (10 s while only delayed jobs wait),
+   * and a rate-limited queue may wait up to 30 s, so keep it above 30 s in production. Default `'60s'`.
+   */
+  readonly livenessWindow?: Duration;
   /** A pino logger. Default: pino at `info` on stdout. */
   readonly logger?: Logger;
   /** Extra environment for the GPU executor process (e.g. `VK_ICD_FILENAMES` to pick a driver). */
   readonly gpuEnv?: Readonly<Record<string, string>>;
+  /**
+   * How many times a kernel call reruns when its GPU executor process crashed or its device was lost, before the
+   * retryable error reaches the handler (and the task's retry policy). Default 2.
+   */
+  readonly gpuReruns?: number;
+  /**
+   * Enables the built-in task `celeriac.kernel`, which runs an elementwise or reduction kernel sent as data (WGSL
+   * expressions plus arrays), so clients in any language can run GPU kernels over HTTP without deploying code. Off
+   * by default: enable it only on workers whose API is trusted to submit GPU code. `true` takes the default limits:
+   * 16,777,216 elements per array and a 30 s time limit per job.
+   */
+  readonly adHocKernels?: boolean | { readonly maxElements?: number; readonly timeLimit?: Duration };
+  /**
+   * GPUs this worker offers to tasks, when it has an adapter: the sum of `resources.gpu` of the jobs it runs at once
+   * never exceeds it. Default 1 (one WebGPU adapter). Set it below 1 when several workers share one GPU (two
+   * containers pinned to the same card: 0.5 each), or 0 to run no GPU task here.
+   */
+  readonly gpuCount?: number;
+  /**
+   * Whether the adapter is a discrete or an integrated GPU, for tasks with `resources.adapterType: 'discrete'`.
+   * WebGPU does not say, so a hardware adapter counts as discrete unless this says `'integrated'`; a software adapter
+   * (lavapipe, SwiftShader) is never discrete.
+   */
+  readonly gpuAdapterType?: 'discrete' | 'integrated';
 }
+
+/** The limits of the ad-hoc kernel task; `adHocKernels: true` takes these defaults. */
+const adHocKernelLimitsSchema = z
+  .object({
+    maxElements: z.number().int().min(1).max(2 ** 28).default(2 ** 24),
+    timeLimit: durationMs.pipe(z.number().min(100)).default(30_000),
+  })
+  .strict();
 
 const workerOptionsSchema = z
   .object({
@@ -78,6 +124,7 @@ const workerOptionsSchema = z
     maxMemoryPerChildMb: z.number().int().min(16).optional(),
     connection: z.custom<RedisConnectionOptions>().optional(),
     prefix: z.string().optional(),
+    allowEviction: z.boolean().optional(),
     broker: z.custom<Broker>((b) => typeof b === 'object' && b !== null && 'consume' in b, 'expected a Broker').optional(),
     queues: z.array(nameSchema).min(1).optional(),
     concurrency: z.number().int().min(1).max(10_000).default(availableParallelism()),
@@ -89,12 +136,20 @@ const workerOptionsSchema = z
       .optional(),
     maxLostAttempts: z.number().int().min(1).max(100).default(2),
     heartbeatInterval: durationMs.pipe(z.number().min(100)).default(5_000),
+    livenessWindow: durationMs.pipe(z.number().min(1_000)).default(60_000),
     logger: z.custom<Logger>((l) => typeof l === 'object' && l !== null && 'child' in l, 'expected a pino logger').optional(),
     gpuEnv: z.record(z.string(), z.string()).optional(),
+    gpuReruns: z.number().int().min(0).max(10).default(2),
+    adHocKernels: z
+      .union([z.boolean(), adHocKernelLimitsSchema])
+      .default(false)
+      .transform((value) => (value === true ? adHocKernelLimitsSchema.parse({}) : value)),
+    gpuCount: z.number().min(0).max(maxGpuCount).optional(),
+    gpuAdapterType: z.enum(['discrete', 'integrated']).optional(),
   })
   .strict()
-  .refine((o) => !(o.broker && (o.connection !== undefined || o.prefix !== undefined)), {
-    message: 'give either broker, or connection and prefix, not both',
+  .refine((o) => !(o.broker && (o.connection !== undefined || o.prefix !== undefined || o.allowEviction !== undefined)), {
+    message: 'give either broker, or connection, prefix and allowEviction, not both',
     path: ['broker'],
   })
   .refine((o) => new Set(o.tasks.map((t) => t.name)).size === o.tasks.length, {
@@ -107,6 +162,7 @@ export type ResolvedWorkerOptions = Readonly<z.output<typeof workerOptionsSchema
   readonly queues: readonly string[];
   readonly shutdownTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
+  readonly livenessWindowMs: number;
 };
 
 /**
@@ -115,10 +171,16 @@ export type ResolvedWorkerOptions = Readonly<z.output<typeof workerOptionsSchema
  */
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   const resolved = resolveOptions(workerOptionsSchema, options, 'worker');
+  const { adHocKernels } = resolved;
+  const tasks = adHocKernels
+    ? [...resolved.tasks, createAdHocKernelTask({ maxElements: adHocKernels.maxElements, timeLimitMs: adHocKernels.timeLimit })]
+    : resolved.tasks;
   return Object.freeze({
     ...resolved,
-    queues: resolved.queues ?? [...new Set(resolved.tasks.map((task) => task.queue))],
+    tasks,
+    queues: resolved.queues ?? [...new Set(tasks.map((task) => task.queue))],
     shutdownTimeoutMs: resolved.shutdownTimeout,
     heartbeatIntervalMs: resolved.heartbeatInterval,
+    livenessWindowMs: resolved.livenessWindow,
   });
 }

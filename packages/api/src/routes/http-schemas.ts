@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode, JobState, catalogueEntrySchema, jobRecordSchema, nameSchema } from '@celeriac/core';
+import { ErrorCode, JobState, catalogueEntrySchema, jobRecordSchema, nameSchema, waitingForSchema } from '@celeriac/core';
 
 /** The body of every error answer. */
 export const errorResponseSchema = z
@@ -36,7 +36,13 @@ export const submitQuerySchema = z
 
 export const submitResponseSchema = z.object({ id: z.string(), state: z.enum(JobState) }).meta({ id: 'SubmitResponse' });
 export const taskListSchema = z.object({ tasks: z.array(catalogueEntrySchema) }).meta({ id: 'TaskList' });
-export const jobRecordResponseSchema = jobRecordSchema.meta({ id: 'Job' });
+export const jobRecordResponseSchema = jobRecordSchema
+  .extend({
+    waitingFor: waitingForSchema
+      .optional()
+      .describe('Only on a queued job that no live worker can run (its task needs a GPU none of them has): what it waits for.'),
+  })
+  .meta({ id: 'Job' });
 export const cancelResponseSchema = z
   .object({ id: z.string(), outcome: z.enum(['cancelled', 'cancelling', 'already-finished']) })
   .meta({ id: 'CancelResponse' });

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CeleriacError, ErrorCode, catalogueEntrySchema, isCeleriacError, omitUndefined } from '@celeriac/core';
+import { catalogueEntrySchema, omitUndefined } from '@celeriac/core';
 import type { Client, EnqueueOptions } from '@celeriac/client';
 import type { CatalogueValidator } from '../internal/catalogue-validator.js';
+import { decodeTypedArrayFields } from '../internal/typed-array-json.js';
+import { asRequestError } from '../internal/as-request-error.js';
 import {
   errorResponses,
   submitQuerySchema,
@@ -22,6 +24,7 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
   app.get(
     '/v1/tasks',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'List the tasks workers have published, with their JSON Schemas',
         tags: ['tasks'],
@@ -34,6 +37,7 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
   app.get(
     '/v1/tasks/:name',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Describe one task',
         tags: ['tasks'],
@@ -47,11 +51,13 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
   app.post(
     '/v1/tasks/:name',
     {
+      config: { scope: 'submit' },
       schema: {
         summary: 'Submit a job',
         description:
           "The body is the task's input, validated against its published JSON Schema. Per-call options go in the " +
-          'query string. Answers 201 with the job id; poll GET /v1/jobs/{id} for the outcome.',
+          'query string. Answers 201 with the job id; poll GET /v1/jobs/{id} for the outcome. A typed-array field ' +
+          '(`x-celeriac-dtype` in the schema) is the base64 of its little-endian bytes.',
         tags: ['tasks'],
         params: taskNameParams,
         querystring: submitQuerySchema,
@@ -62,8 +68,13 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
     async (request, reply) => {
       const entry = await catalogue.get(request.params.name);
       catalogue.assertValidInput(entry, request.body);
-      const handle = await asRequestError(client.enqueueByName(entry.name, request.body, toEnqueueOptions(request.query)));
-      const state = await handle.state();
+      // Typed-array fields arrive as base64 (as the published schema says) and are enqueued as typed arrays.
+      const input = decodeTypedArrayFields(request.body, entry.inputSchema);
+      const handle = await asRequestError(() => client.enqueueByName(entry.name, input, toEnqueueOptions(request.query)), {
+        message: (text) => text.replaceAll('enqueue.', 'query.'),
+      });
+      // Known from the enqueue itself: reading the job back would cost this hot path more than the enqueue did.
+      const state = handle.enqueuedAs ?? (await handle.state());
       return reply.status(201).header('location', `/v1/jobs/${encodeURIComponent(handle.id)}`).send({ id: handle.id, state });
     },
   );
@@ -81,16 +92,4 @@ function toEnqueueOptions(query: z.output<typeof submitQuerySchema>): EnqueueOpt
     ...(attempts === undefined ? {} : { retry: { attempts } }),
     ...(dedupeKey === undefined ? {} : { dedupe: { key: dedupeKey, ttl: duration(dedupeTtl ?? '1h') } }),
   } as EnqueueOptions;
-}
-
-/** Bad per-call options are the caller's mistake (400), not a fault of the server (500). */
-async function asRequestError<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!isCeleriacError(error, ErrorCode.InvalidOptions)) throw error;
-    throw new CeleriacError(ErrorCode.InvalidRequest, error.message.replaceAll('enqueue.', 'query.'), {
-      details: error.details,
-    });
-  }
 }

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CeleriacError, ErrorCode, isCeleriacError, parseWorkflowNode, type WorkflowNode } from '@celeriac/core';
+import { parseWorkflowNode, type WorkflowNode } from '@celeriac/core';
 import type { Client } from '@celeriac/client';
 import type { CatalogueValidator } from '../internal/catalogue-validator.js';
 import { errorResponses, workflowIdParams, workflowSubmitResponseSchema, workflowViewSchema } from './http-schemas.js';
+import { asRequestError } from '../internal/as-request-error.js';
 
 /** What the workflow routes need. */
 export interface WorkflowRoutesOptions {
@@ -16,6 +17,7 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOptions> = asyn
   app.post(
     '/v1/workflows',
     {
+      config: { scope: 'submit' },
       schema: {
         summary: 'Submit a workflow (chain, group, chord, map, chunks)',
         description:
@@ -31,9 +33,9 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const node = await asRequestError(() => parseWorkflowNode(request.body));
+      const node = await asRequestError(() => parseWorkflowNode(request.body), workflowRenames);
       await checkTasksAndInputs(node, catalogue, 'body');
-      const handle = await asRequestError(() => client.workflowByName(node));
+      const handle = await asRequestError(() => client.workflowByName(node), workflowRenames);
       return reply
         .status(201)
         .header('location', `/v1/workflows/${encodeURIComponent(handle.id)}`)
@@ -44,6 +46,7 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOptions> = asyn
   app.get(
     '/v1/workflows/:id',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Get a workflow: its tree, with each job’s state',
         description:
@@ -90,17 +93,9 @@ async function checkTasksAndInputs(node: WorkflowNode, catalogue: CatalogueValid
   }
 }
 
-/** A malformed workflow is the caller's mistake (400), not a fault of the server (500). */
-async function asRequestError<T>(work: () => T | Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!isCeleriacError(error, ErrorCode.InvalidOptions)) throw error;
-    // The builders' paths start at `workflow`; over HTTP the workflow is the body.
-    const toBody = (text: string) => text.replaceAll(/\bworkflow\b(?=[.:])/g, 'body');
-    const issues = (error.details['issues'] as { path: string; message: string }[] | undefined) ?? [];
-    throw new CeleriacError(ErrorCode.InvalidRequest, toBody(error.message).replace(/^Invalid body options/, 'Invalid workflow'), {
-      details: { issues: issues.map((issue) => ({ ...issue, path: toBody(issue.path) })) },
-    });
-  }
-}
+/** The builders' paths start at `workflow`; over HTTP the workflow is the body. */
+const workflowToBody = (text: string): string => text.replaceAll(/\bworkflow\b(?=[.:])/g, 'body');
+const workflowRenames = {
+  message: (text: string) => workflowToBody(text).replace(/^Invalid body options/, 'Invalid workflow'),
+  issuePath: workflowToBody,
+};

@@ -10,6 +10,11 @@ import {
   type WorkerInfo,
 } from '@celeriac/core';
 import type { Broker, EnqueueRequest, ReceivedJob } from '../broker.js';
+import { describeConsumerLivenessConformance } from './describe-consumer-liveness-conformance.js';
+import { describeEventConformance } from './describe-event-conformance.js';
+import { describeOperatorConformance } from './describe-operator-conformance.js';
+
+export { describeOperatorConformance };
 
 /**
  * The behaviour every {@link Broker} must have, as a vitest suite. Call it in a test file of your implementation
@@ -210,5 +215,9 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
     it('answers a ping', async () => {
       await expect(createBroker().ping(1_000)).resolves.toBeUndefined();
     });
+
+    describeEventConformance(createBroker, request);
+    describeConsumerLivenessConformance(createBroker, request);
   });
+  describeOperatorConformance(name, createBroker);
 }

@@ -10,7 +10,7 @@ export const devCommand: Command = {
   name: 'dev',
   summary:
     'Run Redis (unless REDIS_URL is set), a worker and the API together, for development. ' +
-    'Without --tasks it runs the example tasks (add, linear-combination, dot-product).',
+    'Without --tasks it runs the example tasks (add, linear-combination, dot-product, vector-add, matrix-multiply, ...).',
   usage: '',
   flags: {
     tasks: { type: 'string', short: 't', description: 'Module that exports the tasks (compiled .js)', defaultHint: 'the examples' },
@@ -39,7 +39,7 @@ export const devCommand: Command = {
         const [{ createClient }, { runDemo }] = await Promise.all([import('@celeriac/client'), import('../demo/run-demo.js')]);
         const client = createClient({ connection: stack.redisUrl, prefix });
         try {
-          exitCode = (await runDemo(stack.apiUrl, client)) ? 0 : 1;
+          exitCode = (await runDemo({ url: stack.apiUrl, key: stack.apiKey }, client)) ? 0 : 1;
         } finally {
           await client.close();
         }
@@ -60,6 +60,9 @@ interface Stack {
   readonly redisUrl: string;
   readonly redisNote: string;
   readonly apiUrl: string;
+  /** The session's admin key: CELERIAC_API_KEY when set, a new one otherwise. */
+  readonly apiKey: string;
+  readonly apiKeyNote: string;
   stop(): Promise<void>;
 }
 
@@ -70,7 +73,7 @@ async function startStack(
   prefix: string,
   port: number,
 ): Promise<Stack> {
-  const [{ pino }, { createApiServer }, { spawnRedisServer }, { createWorker }] = await Promise.all([
+  const [{ pino }, { createApiServer, createApiKey, hashApiKey }, { spawnRedisServer }, { createWorker }] = await Promise.all([
     import('pino'),
     import('@celeriac/api'),
     import('@celeriac/redis'),
@@ -96,10 +99,23 @@ async function startStack(
     });
     stops.push(() => worker.close());
     await worker.start();
-    const app = await createApiServer({ connection: redisUrl, prefix, logger: { level: 'warn' } });
+    // The API is secure by default even here: the session gets an admin key, printed in the banner. Reusing
+    // CELERIAC_API_KEY keeps the same key across restarts (and lets the CLI commands use it from the environment).
+    const givenKey = process.env['CELERIAC_API_KEY'] || undefined;
+    const session = givenKey
+      ? { key: givenKey, record: { id: 'dev', hash: hashApiKey(givenKey), scopes: ['admin' as const] } }
+      : createApiKey({ id: 'dev', scopes: ['admin'] });
+    const app = await createApiServer({ connection: redisUrl, prefix, logger: { level: 'warn' }, auth: { keys: [session.record] } });
     stops.push(() => app.close());
     const address = await app.listen({ host: '127.0.0.1', port });
-    return { redisUrl, redisNote: redis ? `private redis-server, data in ${join(dataDir)}` : 'from REDIS_URL', apiUrl: address, stop };
+    return {
+      redisUrl,
+      redisNote: redis ? `private redis-server, data in ${join(dataDir)}` : 'from REDIS_URL',
+      apiUrl: address,
+      apiKey: session.key,
+      apiKeyNote: givenKey ? 'admin, from CELERIAC_API_KEY' : 'admin, new for this session',
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -120,6 +136,8 @@ async function printBanner(stack: Stack, tasks: readonly TaskDefinition[], prefi
     [
       'celeriac dev is running',
       `  API     ${stack.apiUrl}`,
+      `  Key     ${stack.apiKey} (${stack.apiKeyNote}; send it as "Authorization: Bearer <key>")`,
+      `          export CELERIAC_API_KEY=${stack.apiKey}   # for curl and the celeriac CLI`,
       `  Docs    ${stack.apiUrl}/docs`,
       `  Redis   ${stack.redisUrl} (${stack.redisNote})`,
       `  Tasks   ${tasks.map((task) => task.name).join(', ')}`,

@@ -1,6 +1,6 @@
 import { JobState, isTerminalState, type JobRecord } from '@celeriac/core';
 import { stringFlag, UsageError, type Command } from '../internal/command.js';
-import { apiFlags, resolveApiUrl } from '../internal/connection-flags.js';
+import { apiFlags, resolveApiTarget, type ApiTarget } from '../internal/connection-flags.js';
 import { apiRequest } from '../internal/api-request.js';
 
 /** `celeriac submit <task> '<json>' [--wait]`: submits through the HTTP API. */
@@ -45,7 +45,7 @@ export const submitCommand: Command = {
       const value = stringFlag(flags[flag]);
       if (value !== undefined) query.set(param, value);
     }
-    const baseUrl = resolveApiUrl(flags);
+    const baseUrl = resolveApiTarget(flags);
     const submitted = await apiRequest<{ id: string; state: JobState }>(
       baseUrl,
       `/v1/tasks/${encodeURIComponent(task)}${query.size ? `?${query}` : ''}`,
@@ -64,7 +64,7 @@ export const submitCommand: Command = {
 };
 
 /** Polls `GET /v1/jobs/:id` with a gentle backoff until the job is terminal or time runs out. */
-async function pollUntilFinished(baseUrl: string, id: string, timeoutMs: number): Promise<JobRecord> {
+async function pollUntilFinished(baseUrl: ApiTarget, id: string, timeoutMs: number): Promise<JobRecord> {
   const deadline = Date.now() + timeoutMs;
   for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
     const record = await apiRequest<JobRecord>(baseUrl, `/v1/jobs/${encodeURIComponent(id)}`);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
-import { redisFlags, resolveRedisFlags } from '../internal/connection-flags.js';
+import { brokerFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 
 /** `celeriac worker --tasks <module>`: runs a worker until SIGTERM/SIGINT. */
 export const workerCommand: Command = {
@@ -13,10 +13,31 @@ export const workerCommand: Command = {
     concurrency: { type: 'string', short: 'c', description: 'Jobs at once, per queue', defaultHint: 'number of CPUs' },
     'shutdown-timeout': { type: 'string', description: 'Grace period for jobs in flight on shutdown', defaultHint: '30s' },
     lease: { type: 'string', description: 'How long a running job stays locked without renewal', defaultHint: '30s' },
+    'max-lost-attempts': {
+      type: 'string',
+      description: 'How many times a job may be lost with a dying worker before it fails (CELERIAC_WORKER_LOST)',
+      defaultHint: '2',
+    },
     'max-tasks-per-child': { type: 'string', description: 'Replace a sandbox thread after this many jobs', defaultHint: 'never' },
     'max-memory-per-child': { type: 'string', description: 'Replace a sandbox thread above this heap (MiB)', defaultHint: 'no limit' },
     'log-level': { type: 'string', description: 'trace, debug, info, warn, error or silent', defaultHint: 'info' },
-    ...redisFlags,
+    'health-port': {
+      type: 'string',
+      description: 'Serve GET /livez and /readyz on this port, for Kubernetes probes (0 picks a free one)',
+      defaultHint: '$CELERIAC_HEALTH_PORT, or off',
+    },
+    'health-host': { type: 'string', description: 'Address the health endpoints listen on', defaultHint: '0.0.0.0' },
+    'liveness-window': {
+      type: 'string',
+      description: 'How long without a successful poll of Redis before /livez answers 503',
+      defaultHint: '60s',
+    },
+    'ad-hoc-kernels': {
+      type: 'boolean',
+      description: 'Run celeriac.kernel: elementwise/reduction kernels sent as data, e.g. over HTTP (see docs/gpu.md)',
+      defaultHint: 'off',
+    },
+    ...brokerFlags,
   },
   async run(flags) {
     const tasksPath = stringFlag(flags['tasks']);
@@ -24,17 +45,30 @@ export const workerCommand: Command = {
     const { url, prefix } = resolveRedisFlags(flags);
     const queues = stringFlag(flags['queues'])?.split(',').map((q) => q.trim()).filter(Boolean);
     const shutdownTimeout = stringFlag(flags['shutdown-timeout']);
-    const [{ pino }, { createWorker, loadTaskModule }] = await Promise.all([import('pino'), import('@celeriac/worker')]);
+    const livenessWindow = stringFlag(flags['liveness-window']);
+    const healthPortFlag = flags['health-port'] ?? (process.env['CELERIAC_HEALTH_PORT'] || undefined);
+    const healthPort = healthPortFlag === undefined ? undefined : integerFlag(healthPortFlag, 'health-port', 0, 0);
+    const [{ pino }, { createWorker, loadTaskModule, serveWorkerHealth }] = await Promise.all([
+      import('pino'),
+      import('@celeriac/worker'),
+    ]);
+    const logger = pino({ name: 'celeriac-worker', level: stringFlag(flags['log-level']) ?? 'info' });
     const worker = createWorker({
       tasks: await loadTaskModule(tasksPath),
       tasksModule: resolve(tasksPath),
       connection: url,
       prefix,
-      logger: pino({ name: 'celeriac-worker', level: stringFlag(flags['log-level']) ?? 'info' }),
+      logger,
       ...(queues ? { queues } : {}),
+      ...(flags['ad-hoc-kernels'] === true ? { adHocKernels: true } : {}),
+      ...(flags['allow-eviction'] ? { allowEviction: true } : {}),
       ...(flags['concurrency'] === undefined ? {} : { concurrency: integerFlag(flags['concurrency'], 'concurrency', 1) }),
       ...(shutdownTimeout ? { shutdownTimeout: durationFlag(shutdownTimeout) } : {}),
+      ...(livenessWindow ? { livenessWindow: durationFlag(livenessWindow) } : {}),
       ...(stringFlag(flags['lease']) ? { lease: durationFlag(stringFlag(flags['lease'])!) } : {}),
+      ...(flags['max-lost-attempts'] === undefined
+        ? {}
+        : { maxLostAttempts: integerFlag(flags['max-lost-attempts'], 'max-lost-attempts', 2) }),
       ...(flags['max-tasks-per-child'] === undefined
         ? {}
         : { maxTasksPerChild: integerFlag(flags['max-tasks-per-child'], 'max-tasks-per-child', 1) }),
@@ -42,10 +76,23 @@ export const workerCommand: Command = {
         ? {}
         : { maxMemoryPerChildMb: integerFlag(flags['max-memory-per-child'], 'max-memory-per-child', 16) }),
     });
+    // Listening before start(): while sandbox threads and the GPU come up, /livez says alive and /readyz not yet.
+    const health =
+      healthPort === undefined
+        ? undefined
+        : await serveWorkerHealth(worker, {
+            port: healthPort,
+            ...(stringFlag(flags['health-host']) ? { host: stringFlag(flags['health-host'])! } : {}),
+          });
+    if (health) logger.info({ url: health.url }, `health endpoints at ${health.url}/livez and ${health.url}/readyz`);
     const removeSignalHandlers = worker.closeOnSignals();
-    await worker.start();
-    await worker.waitUntilClosed();
-    removeSignalHandlers();
+    try {
+      await worker.start();
+      await worker.waitUntilClosed();
+    } finally {
+      removeSignalHandlers();
+      await health?.close();
+    }
     return 0;
   },
 };

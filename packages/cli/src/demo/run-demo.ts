@@ -2,6 +2,7 @@ import { isCeleriacError, type JobRecord } from '@celeriac/core';
 import type { Client } from '@celeriac/client';
 import { dotProduct, scatterGatherDot } from '@celeriac/examples';
 import { apiRequest } from '../internal/api-request.js';
+import type { ApiTarget } from '../internal/connection-flags.js';
 import { referenceDot, seededVector } from './seeded-vector.js';
 
 /** Vector length of the demo's GPU dot product. */
@@ -20,9 +21,11 @@ export const demoRelativeTolerance = 1e-3;
  * (a chord of GPU reductions), both checked against the JS reference. Prints as it goes; resolves to whether every
  * check passed.
  */
-export async function runDemo(apiUrl: string, client: Client): Promise<boolean> {
+export async function runDemo(api: ApiTarget, client: Client): Promise<boolean> {
+  const apiUrl = api.url;
+  const auth = api.key === undefined ? '' : ' -H "authorization: Bearer $CELERIAC_API_KEY"';
   console.log('\nRunning the sample tasks:');
-  const submitted = await apiRequest<{ id: string }>(apiUrl, '/v1/tasks/add', {
+  const submitted = await apiRequest<{ id: string }>(api, '/v1/tasks/add', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ x: 2, y: 3 }),
@@ -61,7 +64,7 @@ export async function runDemo(apiUrl: string, client: Client): Promise<boolean> 
     console.log(
       `  The same dot product as a workflow: a chord of ${parts} GPU reductions, summed by its callback = ${dot.toFixed(4)}\n` +
         `    relative error ${relativeError.toExponential(1)} (${matches ? 'matches' : 'DOES NOT MATCH'})   ` +
-        `(workflow ${workflow.id}: curl ${apiUrl}/v1/workflows/${workflow.id})`,
+        `(workflow ${workflow.id}: curl ${apiUrl}/v1/workflows/${workflow.id}${auth})`,
     );
   } catch (error) {
     passed = false;
@@ -69,7 +72,7 @@ export async function runDemo(apiUrl: string, client: Client): Promise<boolean> 
     console.log(`  Scatter/gather workflow failed: ${(cause as Error).message}`);
   }
 
-  const record = await apiRequest<JobRecord>(apiUrl, `/v1/jobs/${submitted.id}`);
-  console.log(`\nFetch the add job yourself (state: ${record.state}):\n  curl ${apiUrl}/v1/jobs/${submitted.id}\n`);
+  const record = await apiRequest<JobRecord>(api, `/v1/jobs/${submitted.id}`);
+  console.log(`\nFetch the add job yourself (state: ${record.state}):\n  curl ${apiUrl}/v1/jobs/${submitted.id}${auth}\n`);
   return passed;
 }

@@ -1,10 +1,7 @@
-/**
- * A reproducible vector of `length` values in [-1, 1] with three decimals (short JSON, and exact in f32 up to
- * rounding), from mulberry32 seeded with `seed`.
- */
-export function seededVector(length: number, seed: number): number[] {
+/** A reproducible f32 vector of `length` values in [-1, 1] with three decimals, from mulberry32 seeded with `seed`. */
+export function seededVector(length: number, seed: number): Float32Array {
   let state = seed >>> 0;
-  const values = new Array<number>(length);
+  const values = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
@@ -16,9 +13,9 @@ export function seededVector(length: number, seed: number): number[] {
   return values;
 }
 
-/** The dot product in float64 of the f32-rounded inputs: the reference a GPU f32 reduction is judged against. */
-export function referenceDot(x: readonly number[], y: readonly number[]): number {
+/** The dot product in float64 of the f32 inputs: the reference a GPU f32 reduction is judged against. */
+export function referenceDot(x: Float32Array, y: Float32Array): number {
   let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += Math.fround(x[i] ?? 0) * Math.fround(y[i] ?? 0);
+  for (let i = 0; i < x.length; i++) sum += (x[i] ?? 0) * (y[i] ?? 0);
   return sum;
 }

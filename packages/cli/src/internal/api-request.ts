@@ -1,13 +1,18 @@
 import { CeleriacError, ErrorCode, isErrorCode } from '@celeriac/core';
+import type { ApiTarget } from './connection-flags.js';
 
 /**
  * Calls the celeriac API and returns the parsed JSON body. Error answers become the API's own
- * {@link CeleriacError} (same code and message), so the CLI prints what the server said.
+ * {@link CeleriacError} (same code and message), so the CLI prints what the server said. The key goes in
+ * `Authorization: Bearer`; given a bare URL, the key comes from `CELERIAC_API_KEY`.
  */
-export async function apiRequest<T>(baseUrl: string, path: string, init: RequestInit = {}): Promise<T> {
+export async function apiRequest<T>(target: string | ApiTarget, path: string, init: RequestInit = {}): Promise<T> {
+  const { url: baseUrl, key } = typeof target === 'string' ? { url: target, key: process.env['CELERIAC_API_KEY'] || undefined } : target;
+  const headers = new Headers(init.headers);
+  if (key !== undefined) headers.set('authorization', `Bearer ${key}`);
   let response: Response;
   try {
-    response = await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(30_000) });
+    response = await fetch(`${baseUrl}${path}`, { ...init, headers, signal: AbortSignal.timeout(30_000) });
   } catch (error) {
     throw new CeleriacError(
       ErrorCode.BrokerUnavailable,

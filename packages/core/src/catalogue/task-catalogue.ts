@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { TaskDefinition } from '../task/define-task.js';
 import { Backoff } from '../task/retry-policy.js';
+import { taskResourcesSchema } from '../task/task-resources.js';
 
 /**
  * A task as a worker publishes it to Redis: name, queue, resources and JSON Schemas. The API serves and validates
@@ -10,7 +11,8 @@ export const catalogueEntrySchema = z.object({
   name: z.string(),
   queue: z.string(),
   description: z.string().optional(),
-  resources: z.object({ gpu: z.number().optional() }),
+  /** What the task needs from its worker: `{}`, or `{ gpu, features, adapterType }` for a GPU task. */
+  resources: taskResourcesSchema,
   /** The task's defaults, so a submission by name (HTTP, `enqueueByName`) gets the same policies as a typed one. */
   retry: z.object({
     attempts: z.number(),
@@ -39,7 +41,10 @@ export function toCatalogueEntry(task: TaskDefinition): CatalogueEntry {
     name: task.name,
     queue: task.queue,
     ...(task.description === undefined ? {} : { description: task.description }),
-    resources: { ...task.resources },
+    resources:
+      task.resources.gpu === undefined
+        ? {}
+        : { gpu: task.resources.gpu, features: [...task.resources.features], adapterType: task.resources.adapterType },
     // retryOn stays with the worker: it is decided where the error is thrown, and error names mean nothing elsewhere.
     retry: {
       attempts: task.retry.attempts,

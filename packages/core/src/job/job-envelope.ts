@@ -33,6 +33,11 @@ export const jobEnvelopeSchema = z.object({
     limits: z.object({ softMs: z.number().optional(), hardMs: z.number().optional() }).optional(),
     /** Present on the jobs of a workflow: where the input comes from, and what to create on success. */
     workflow: workflowMetaSchema.optional(),
+    /**
+     * The W3C trace context of the span that enqueued the job (`traceparent`, and `tracestate` when set), so the
+     * worker's run span joins the producer's trace. Present only when the producer had OpenTelemetry installed.
+     */
+    trace: z.record(z.string(), z.string()).optional(),
   }),
 });
 

@@ -12,15 +12,17 @@ import {
   type RateLimitOptions,
 } from './task-limits.js';
 import type { TaskContext } from './task-context.js';
+import {
+  defaultGpuQueue,
+  taskResourcesOptionsSchema,
+  type ResolvedTaskResources,
+  type TaskResources,
+} from './task-resources.js';
 
 /** A task's handler: takes the validated input and returns something its output schema accepts. */
 export type TaskHandler<Input, Output> = (input: Input, ctx: TaskContext) => Promise<Output> | Output;
 
-/** What a task needs from the worker that runs it. */
-export interface TaskResources {
-  /** GPUs the task uses; any value above 0 routes it through the worker's GPU executor. */
-  readonly gpu?: number;
-}
+export type { TaskResources } from './task-resources.js';
 
 /** What you pass to {@link defineTask}. */
 export interface TaskOptions<Name extends string, Input extends z.ZodType, Output extends z.ZodType> {
@@ -30,7 +32,11 @@ export interface TaskOptions<Name extends string, Input extends z.ZodType, Outpu
   readonly input: Input;
   /** Schema of the output; the worker validates what the handler returns against it. */
   readonly output: Output;
-  /** The queue jobs of this task go to unless a call says otherwise. Default `default`. */
+  /**
+   * The queue jobs of this task go to unless a call says otherwise. Default `default`, or for a GPU task a queue named
+   * after its resources (`gpu`, `gpu.0.25`, `gpu.discrete.shader-f16`): a worker consumes no queue that holds a task
+   * it cannot run, so GPU tasks get queues of their own.
+   */
   readonly queue?: string;
   /** What the task needs from its worker. */
   readonly resources?: TaskResources;
@@ -82,7 +88,7 @@ export interface TaskDefinition<
   readonly input: Input;
   readonly output: Output;
   readonly queue: string;
-  readonly resources: TaskResources;
+  readonly resources: ResolvedTaskResources;
   readonly description?: string;
   readonly retry: RetryPolicy;
   readonly limits: { readonly softMs?: number; readonly hardMs?: number };
@@ -113,8 +119,8 @@ const taskOptionsSchema = z.object({
   name: nameSchema,
   input: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'expected a zod schema'),
   output: z.custom<z.ZodType>((v) => v instanceof z.ZodType, 'expected a zod schema'),
-  queue: nameSchema.default('default'),
-  resources: z.object({ gpu: z.number().positive().max(64).optional() }).strict().default({}),
+  queue: nameSchema.optional(),
+  resources: taskResourcesOptionsSchema.default({}),
   description: z.string().max(500).optional(),
   retry: retryPolicySchema.default(retryPolicySchema.parse({})),
   limits: z
@@ -151,9 +157,10 @@ const taskOptionsSchema = z.object({
 export function defineTask<Name extends string, Input extends z.ZodType, Output extends z.ZodType>(
   options: TaskOptions<Name, Input, Output>,
 ): TaskDefinition<Name, Input, Output> {
-  const { expires, concurrency, rateLimit, ...resolved } = resolveOptions(taskOptionsSchema, options, 'task');
+  const { expires, concurrency, rateLimit, queue, ...resolved } = resolveOptions(taskOptionsSchema, options, 'task');
   return Object.freeze({
     ...resolved,
+    queue: queue ?? defaultQueue(resolved.resources),
     ...(expires === undefined ? {} : { expiresMs: expires }),
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(rateLimit === undefined ? {} : { rateLimit }),
@@ -162,4 +169,15 @@ export function defineTask<Name extends string, Input extends z.ZodType, Output 
     Input,
     Output
   >;
+}
+
+/**
+ * The queue of a task whose definition names none: `default`, or one per set of GPU requirements.
+ * @throws CeleriacError `CELERIAC_INVALID_OPTIONS` when that name would be too long (many features): name a queue
+ */
+function defaultQueue(resources: ResolvedTaskResources): string {
+  if (resources.gpu === undefined) return 'default';
+  const queue = defaultGpuQueue(resources);
+  // Validated like a queue the user named, so a long feature list fails here, with a fix, rather than in Redis.
+  return resolveOptions(nameSchema, queue, 'task.queue (derived from task.resources; give the task a queue)');
 }

@@ -3,7 +3,8 @@ import { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CeleriacError, deserializeError, ErrorCode } from '@celeriac/core';
 import type { ResolvedGpuExecutorOptions } from './gpu-executor-options.js';
-import { isExecutorReply, type ExecutorCall } from './executor-protocol.js';
+import { abortedCallError } from './aborted-call-error.js';
+import { isExecutorReply, type ExecutorCall, type ExecutorProcessOptions } from './executor-protocol.js';
 
 /** The compiled entry point next to this file in `dist/executor/`. */
 const processEntry = fileURLToPath(new URL('./gpu-executor-process.js', import.meta.url));
@@ -20,6 +21,16 @@ const stderrTailChars = 4_096;
 interface PendingCall {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: CeleriacError) => void;
+  /** Stops listening to the call's signal. */
+  readonly dispose: () => void;
+}
+
+/** How a call can be stopped: its signal, and what it is, for the error messages. */
+export interface CallControl {
+  /** `kernel "name"`, `upload`…: what the call does, for messages. */
+  readonly what: string;
+  /** Aborting it while the call is pending kills the process, the only way to stop a dispatch. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**
@@ -35,9 +46,23 @@ export class ExecutorChild {
   private stderrTail = '';
   private closing = false;
   private ended = false;
+  /** The aborted call this process was killed for, if any: the other pending calls' errors say so. */
+  private killedFor: string | undefined;
 
-  constructor(options: ResolvedGpuExecutorOptions, onEnd: () => void) {
-    this.child = fork(processEntry, [], {
+  /**
+   * @param onEnd - called once the process can take no more calls: when it exits, or as soon as it is killed to stop
+   *   an aborted call, so the executor forks a fresh one for the next call without waiting for the exit
+   */
+  constructor(
+    options: ResolvedGpuExecutorOptions,
+    private readonly onEnd: () => void,
+  ) {
+    // The process's own options travel as its one argument, read before it acquires a device.
+    const processOptions: ExecutorProcessOptions = {
+      disabledFeatures: options.disabledFeatures,
+      bufferPoolBytes: options.bufferPoolBytes,
+    };
+    this.child = fork(processEntry, [JSON.stringify(processOptions)], {
       serialization: 'advanced',
       env: { ...process.env, ...options.env },
       execArgv: [...options.execArgv],
@@ -59,17 +84,30 @@ export class ExecutorChild {
     this.updateRef();
   }
 
+  /** Whether the process still takes calls: not exited, and not killed to stop an aborted call. */
+  get live(): boolean {
+    return !this.ended && this.killedFor === undefined;
+  }
+
   /** The process id, for diagnostics and tests that kill it. */
   get pid(): number | undefined {
     return this.child.pid;
   }
 
-  /** Sends one call and resolves with its reply's value, or rejects with its error. */
-  request(call: ExecutorCall): Promise<unknown> {
-    if (this.ended) return Promise.reject(this.crashedError(null, null));
+  /**
+   * Sends one call and resolves with its reply's value, or rejects with its error. If `control.signal` aborts while
+   * the call is pending, the call rejects at once (see `abortedCallError`) and the process is killed: WebGPU has no
+   * way to cancel a dispatch, so this is the only way to stop a hung kernel. Its other pending calls reject with
+   * `CELERIAC_GPU_EXECUTOR_CRASHED` (retryable).
+   */
+  request(call: ExecutorCall, control?: CallControl): Promise<unknown> {
+    if (!this.live) return Promise.reject(this.crashedError(null, null));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const signal = control?.signal;
+      const onAbort = (): void => this.abort(id, control?.what ?? call.type, signal?.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, { resolve, reject, dispose: () => signal?.removeEventListener('abort', onAbort) });
       this.updateRef();
       this.child.send({ ...call, id }, (error) => {
         // The channel broke (the child died); 'exit' follows and reports the crash, unless the call is gone.
@@ -95,20 +133,31 @@ export class ExecutorChild {
 
   private settle(message: unknown): void {
     if (!isExecutorReply(message)) return;
-    const call = this.pending.get(message.id);
-    if (call === undefined) return;
-    this.pending.delete(message.id);
-    this.updateRef();
-    if (message.ok) call.resolve(message.value);
-    else call.reject(deserializeError(message.error));
+    const call = this.take(message.id);
+    if (message.ok) call?.resolve(message.value);
+    else call?.reject(deserializeError(message.error));
   }
 
   private reject(id: number, error: CeleriacError): void {
+    this.take(id)?.reject(error);
+  }
+
+  /** Removes a pending call to settle it, or `undefined` when it already settled. */
+  private take(id: number): PendingCall | undefined {
     const call = this.pending.get(id);
-    if (call === undefined) return;
+    if (call === undefined) return undefined;
     this.pending.delete(id);
+    call.dispose();
     this.updateRef();
-    call.reject(error);
+    return call;
+  }
+
+  private abort(id: number, what: string, reason: unknown): void {
+    if (!this.pending.has(id) || this.ended) return;
+    this.killedFor ??= what;
+    this.reject(id, abortedCallError(what, reason, this.child.pid));
+    this.child.kill('SIGKILL');
+    this.onEnd();
   }
 
   private end(code: number | null, signal: NodeJS.Signals | null): void {
@@ -148,8 +197,11 @@ export class ExecutorChild {
     const how = signal !== null ? `was killed by ${signal}` : code !== null ? `exited with code ${code}` : 'stopped';
     const message = this.closing
       ? `The GPU executor (pid ${pid}) was closed while this call was in flight. Retry it on a running executor.`
-      : `The GPU executor process (pid ${pid}) ${how} unexpectedly. The next call starts a fresh executor; retry ` +
-        'the job, and check the driver if this repeats (details.stderrTail holds the last lines it printed).';
+      : this.killedFor !== undefined
+        ? `The GPU executor process (pid ${pid}) was killed to stop an aborted call (${this.killedFor}) while this ` +
+          'call was pending on it. The next call starts a fresh executor; retry this one.'
+        : `The GPU executor process (pid ${pid}) ${how} unexpectedly. The next call starts a fresh executor; retry ` +
+          'the job, and check the driver if this repeats (details.stderrTail holds the last lines it printed).';
     return new CeleriacError(ErrorCode.GpuExecutorCrashed, message, {
       details: { pid, exitCode: code, signal, stderrTail: this.stderrTail },
       retryable: true,

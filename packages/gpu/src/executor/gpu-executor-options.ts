@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { resolveOptions } from '@celeriac/core';
+import { durationMs, resolveOptions } from '@celeriac/core';
+import { gpuFeatures } from '../kernels/gpu-feature.js';
 
 /** Schema of {@link GpuExecutorOptions}. */
 export const gpuExecutorOptionsSchema = z
@@ -13,6 +14,25 @@ export const gpuExecutorOptionsSchema = z
     execArgv: z.array(z.string()).default([]),
     /** How long `close()` waits for the process to exit before killing it. Default 5000. */
     closeTimeoutMs: z.number().int().positive().default(5_000),
+    /**
+     * Optional features not to request even where the adapter has them. Default none: every feature of
+     * {@link GpuFeature} the adapter offers is used. `['subgroups']` runs the portable workgroup-memory reductions
+     * (to compare, or to work around a driver bug); `['shader-f16']` makes f16 kernels fail as on an adapter without
+     * f16; `['timestamp-query']` stops recording GPU times.
+     */
+    disabledFeatures: z.array(z.enum(gpuFeatures)).default([]),
+    /**
+     * The most bytes of idle GPU buffers the executor process keeps for reuse, in power-of-two size buckets, so
+     * repeated runs stop creating buffers. Default 256 MiB; `0` turns pooling off (every run creates and frees its
+     * buffers). Idle buffers count against the GPU's memory like any other.
+     */
+    bufferPoolBytes: z.number().int().min(0).default(256 * 1024 * 1024),
+    /**
+     * The longest one piece of GPU work (a run, an upload, a download, a `GpuArray` operation) may take, from the
+     * call to its answer: a `Duration` (`'30s'`, or milliseconds). Past it the executor process is killed, since
+     * WebGPU cannot cancel a dispatch, and the call rejects with `CELERIAC_TIME_LIMIT_EXCEEDED`. Default none.
+     */
+    callTimeout: durationMs.pipe(z.number().int().min(1)).optional(),
   })
   .strict();
 

@@ -7,9 +7,9 @@
  * loop blocked for ~100 ms crashed it on lavapipe).
  */
 import { CeleriacError, ErrorCode, isCeleriacError, serializeError } from '@celeriac/core';
-import { createGpuRuntime, type GpuRuntime } from '../internal/gpu-runtime.js';
+import { createGpuRuntime, testingLoseDeviceEnv, type GpuRuntime } from '../internal/gpu-runtime.js';
 import { installDriverHint } from '../internal/acquire-device.js';
-import { RequestType, type ExecutorReply, type ExecutorRequest } from './executor-protocol.js';
+import { RequestType, type ExecutorProcessOptions, type ExecutorReply, type ExecutorRequest } from './executor-protocol.js';
 
 const send = process.send?.bind(process);
 if (send === undefined) {
@@ -53,7 +53,13 @@ async function dispatch(request: ExecutorRequest): Promise<unknown> {
     case RequestType.Stats:
       return runtime.stats();
     case RequestType.Run:
-      return runtime.run(request.spec, request.args);
+      return runtime.run(request.spec, request.args, { keepOutputs: request.keepOutputs === true, range: request.range });
+    case RequestType.Upload:
+      return runtime.upload(request.data, request.dtype);
+    case RequestType.Download:
+      return runtime.download(request.ref);
+    case RequestType.Release:
+      return runtime.release(request.handle);
   }
 }
 
@@ -71,15 +77,36 @@ async function loadRuntime(): Promise<GpuRuntime> {
     const { create, globals } = await import('webgpu');
     // dawn.node provides GPUBufferUsage, GPUMapMode and friends as values; WebGPU code expects them as globals.
     Object.assign(globalThis, globals);
-    return createGpuRuntime(create([]));
+    const options = JSON.parse(process.argv[2] ?? '{}') as Partial<ExecutorProcessOptions>;
+    // Dawn rounds timestamps to tens of microseconds against browser fingerprinting; a worker has no such page to
+    // protect, and benchmarks need nanoseconds.
+    return createGpuRuntime(create(['disable-dawn-features=timestamp_quantization']), {
+      disabledFeatures: options.disabledFeatures ?? [],
+      bufferPoolBytes: options.bufferPoolBytes ?? 0,
+      loseDeviceOnKernel: process.env[testingLoseDeviceEnv],
+    });
   } catch (error) {
     const reason =
       `dawn.node (the webgpu package) failed to load: ${error instanceof Error ? error.message : String(error)}. ` +
       `Reinstall the webgpu package for this platform, and ${installDriverHint}.`;
+    const unavailable = (): Promise<never> => Promise.reject(new CeleriacError(ErrorCode.GpuUnavailable, reason));
     return {
       describe: () => Promise.resolve({ available: false, reason }),
-      run: () => Promise.reject(new CeleriacError(ErrorCode.GpuUnavailable, reason)),
-      stats: () => ({ pipelinesCompiled: 0, pipelineCacheHits: 0, runs: 0, devicesAcquired: 0 }),
+      run: unavailable,
+      upload: unavailable,
+      download: unavailable,
+      release: () => Promise.resolve(),
+      stats: () => ({
+        pipelinesCompiled: 0,
+        pipelineCacheHits: 0,
+        runs: 0,
+        subgroupRuns: 0,
+        devicesAcquired: 0,
+        timestamps: false,
+        kernelTimings: {},
+        deviceArrays: 0,
+        bufferPool: { hits: 0, misses: 0, pooledBytes: 0 },
+      }),
       destroy: () => undefined,
     };
   }

@@ -23,10 +23,10 @@ export type DeviceAcquisition =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Requests an adapter and a device with raised limits. A missing adapter or a refused device is an answer, not an
+ * Requests an adapter and a device with raised limits and those of `wantedFeatures` the adapter has. A missing adapter or a refused device is an answer, not an
  * exception, so the executor can report "no GPU" to `describe()` and keep running.
  */
-export async function acquireDevice(gpu: GPU): Promise<DeviceAcquisition> {
+export async function acquireDevice(gpu: GPU, wantedFeatures: readonly GPUFeatureName[]): Promise<DeviceAcquisition> {
   try {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (adapter === null) {
@@ -34,7 +34,9 @@ export async function acquireDevice(gpu: GPU): Promise<DeviceAcquisition> {
     }
     const requiredLimits: Record<string, number> = {};
     for (const name of raisedLimits) requiredLimits[name] = adapter.limits[name];
-    const device = await adapter.requestDevice({ label: 'celeriac', requiredLimits });
+    // Only features the adapter has: requesting a missing one fails the whole device.
+    const requiredFeatures = wantedFeatures.filter((feature) => adapter.features.has(feature));
+    const device = await adapter.requestDevice({ label: 'celeriac', requiredLimits, requiredFeatures });
     return { ok: true, device, capability: describeAdapter(adapter) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

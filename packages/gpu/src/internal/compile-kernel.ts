@@ -1,13 +1,11 @@
 import type {} from 'webgpu';
 import { CeleriacError, ErrorCode } from '@celeriac/core';
-import { EntryPoint, KernelKind, paramsBinding, type KernelSpec } from '../kernels/kernel-spec.js';
+import { paramsBinding, type KernelSpec } from '../kernels/kernel-spec.js';
 
-/** A kernel ready to dispatch: one bind group layout shared by its entry points, and a pipeline per entry point. */
+/** A kernel ready to dispatch: one bind group layout shared by its passes, and a pipeline per entry point. */
 export interface CompiledKernel {
   readonly layout: GPUBindGroupLayout;
-  readonly main: GPUComputePipeline;
-  /** The second pass of a reduction. */
-  readonly finish: GPUComputePipeline | undefined;
+  readonly pipelines: ReadonlyMap<string, GPUComputePipeline>;
 }
 
 /** One compiler message, with its position in the generated WGSL (1-based line and column). */
@@ -21,38 +19,36 @@ interface CompileMessage {
 }
 
 /**
- * Compiles a spec's WGSL and creates its pipelines. Every step runs inside a validation error scope or awaits a
+ * Compiles a spec's WGSL (`wgsl`: its own or a variant's) and creates its pipelines. Every step runs inside a validation error scope or awaits a
  * promise, so an invalid kernel becomes a `CELERIAC_KERNEL_COMPILE_FAILED` for this call, never an uncaptured
  * device error.
  */
-export async function compileKernel(device: GPUDevice, spec: KernelSpec): Promise<CompiledKernel> {
+export async function compileKernel(device: GPUDevice, spec: KernelSpec, wgsl: string): Promise<CompiledKernel> {
   device.pushErrorScope('validation');
-  const module = device.createShaderModule({ label: spec.name, code: spec.wgsl });
+  const module = device.createShaderModule({ label: spec.name, code: wgsl });
   const scopeError = device.popErrorScope();
   const info = await module.getCompilationInfo();
   const messages = info.messages.map(toCompileMessage);
   const firstError = messages.find((m) => m.type === 'error') ?? (await scopeErrorMessage(scopeError));
-  if (firstError !== undefined) throw compileFailed(spec, firstError, messages);
+  if (firstError !== undefined) throw compileFailed(spec, wgsl, firstError, messages);
 
   device.pushErrorScope('validation');
   const layout = device.createBindGroupLayout({ label: spec.name, entries: layoutEntries(spec) });
   const pipelineLayout = device.createPipelineLayout({ label: spec.name, bindGroupLayouts: [layout] });
   const create = (entryPoint: string): Promise<GPUComputePipeline> =>
     device.createComputePipelineAsync({ label: `${spec.name}.${entryPoint}`, layout: pipelineLayout, compute: { module, entryPoint } });
-  const pipelines = Promise.all([
-    create(EntryPoint.Main),
-    spec.kind === KernelKind.Reduction ? create(EntryPoint.Finish) : undefined,
-  ]);
+  const entryPoints = [...new Set(spec.passes.map((pass) => pass.entryPoint))];
+  const pipelines = Promise.all(entryPoints.map(create));
   const layoutError = await scopeErrorMessage(device.popErrorScope());
   if (layoutError !== undefined) {
     pipelines.catch(() => undefined); // the layout error explains the failure; the pipelines' errors add nothing
-    throw compileFailed(spec, layoutError, messages);
+    throw compileFailed(spec, wgsl, layoutError, messages);
   }
   try {
-    const [main, finish] = await pipelines;
-    return { layout, main, finish };
+    const created = await pipelines;
+    return { layout, pipelines: new Map(entryPoints.map((entryPoint, index) => [entryPoint, created[index] as GPUComputePipeline])) };
   } catch (error) {
-    throw compileFailed(spec, pipelineMessage(error), messages, error);
+    throw compileFailed(spec, wgsl, pipelineMessage(error), messages, error);
   }
 }
 
@@ -67,11 +63,7 @@ function layoutEntries(spec: KernelSpec): GPUBindGroupLayoutEntry[] {
       buffer: { type: slot.output ? ('storage' as const) : ('read-only-storage' as const) },
     })),
   ];
-  if (spec.kind === KernelKind.Reduction) {
-    for (const binding of [spec.partialsBinding, spec.resultBinding]) {
-      entries.push({ binding, visibility: compute, buffer: { type: 'storage' } });
-    }
-  }
+  for (const slot of spec.scratch) entries.push({ binding: slot.binding, visibility: compute, buffer: { type: 'storage' } });
   return entries;
 }
 
@@ -98,18 +90,19 @@ function pipelineMessage(error: unknown): CompileMessage {
 
 function compileFailed(
   spec: KernelSpec,
+  wgsl: string,
   first: CompileMessage,
   messages: readonly CompileMessage[],
   cause?: unknown,
 ): CeleriacError {
-  const sourceLine = first.line > 0 ? spec.wgsl.split('\n')[first.line - 1]?.trim() : undefined;
+  const sourceLine = first.line > 0 ? wgsl.split('\n')[first.line - 1]?.trim() : undefined;
   const where = first.line > 0 ? ` at line ${first.line}:${first.column} of the generated WGSL (\`${sourceLine ?? ''}\`)` : '';
   return new CeleriacError(
     ErrorCode.KernelCompileFailed,
     `Kernel "${spec.name}" failed to compile${where}: ${first.message.trim()}. Fix the WGSL in the kernel's ` +
       'expressions or preamble; details.messages lists every compiler message and details.wgsl the generated code.',
     {
-      details: { kernel: spec.name, messages: messages.length > 0 ? messages : [first], wgsl: spec.wgsl },
+      details: { kernel: spec.name, messages: messages.length > 0 ? messages : [first], wgsl },
       ...(cause === undefined ? {} : { cause }),
     },
   );

@@ -13,8 +13,8 @@ export interface PipelineCacheStats {
 
 /** Compiled kernels of one device, keyed by the SHA-256 of their WGSL. */
 export interface PipelineCache {
-  /** The compiled kernel for `spec`, compiling it on first use. A failed compile is not cached. */
-  get(spec: KernelSpec): Promise<CompiledKernel>;
+  /** The compiled kernel for `spec` as `wgsl` (its own or a variant's), compiling it on first use. Failures are not cached. */
+  get(spec: KernelSpec, wgsl: string): Promise<CompiledKernel>;
 }
 
 /**
@@ -25,15 +25,15 @@ export interface PipelineCache {
 export function createPipelineCache(device: GPUDevice, stats: PipelineCacheStats): PipelineCache {
   const compiled = new Map<string, Promise<CompiledKernel>>();
   return {
-    get(spec) {
-      const key = createHash('sha256').update(spec.wgsl).digest('hex');
+    get(spec, wgsl) {
+      const key = createHash('sha256').update(wgsl).digest('hex');
       const cached = compiled.get(key);
       if (cached !== undefined) {
         stats.hits += 1;
         return cached;
       }
       stats.compiles += 1;
-      const pending = compileKernel(device, spec);
+      const pending = compileKernel(device, spec, wgsl);
       compiled.set(key, pending);
       // Forget failures, so a later run reports the compiler's messages again instead of a stale rejection.
       pending.catch(() => compiled.delete(key));

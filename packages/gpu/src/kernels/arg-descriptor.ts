@@ -1,6 +1,7 @@
 import { CeleriacError, ErrorCode } from '@celeriac/core';
 import { assertDtype, type Dtype, type TypedArrayFor } from './dtype.js';
 import { assertWgslIdentifier } from './wgsl-identifier.js';
+import type { GpuArray } from '../executor/gpu-array.js';
 
 /** A scalar argument (`'f32'`): one value in the kernel's uniform block, the WGSL form of CUDA constant memory. */
 export type ScalarDescriptor = Dtype;
@@ -32,12 +33,12 @@ export interface ParsedArg {
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /**
- * The run arguments of a kernel declared with `args`: a typed array for each input array, a number for each scalar.
- * Outputs are not passed in; the runtime allocates them.
+ * The run arguments of a kernel declared with `args`: a typed array (or a `GpuArray` already on the device) for each
+ * input array, a number for each scalar. Outputs are not passed in; the runtime allocates them.
  */
 export type KernelArgs<A extends Readonly<Record<string, ArgDescriptor>>> = Simplify<{
   -readonly [K in keyof A as A[K] extends OutputDescriptor ? never : K]: A[K] extends `${infer D extends Dtype}[]`
-    ? TypedArrayFor<D>
+    ? TypedArrayFor<D> | GpuArray<D>
     : number;
 }>;
 

@@ -46,3 +46,8 @@ export function resolvePreamble(kernel: string, value: unknown): string {
     { details: { kernel, field: 'preamble' } },
   );
 }
+
+/** Makes WGSL text a statement: `z[i] = x[i]` gets its `;`, while `…;` and `{ … }` are kept as they are. */
+export function toStatement(text: string): string {
+  return /[;}]$/.test(text) ? text : `${text};`;
+}

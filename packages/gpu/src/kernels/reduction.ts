@@ -1,16 +1,28 @@
 import type { GpuKernel } from '@celeriac/core';
 import type { ArrayDescriptor, KernelArgs, ScalarDescriptor } from './arg-descriptor.js';
 import { requireWgslText, resolveKernelName, resolvePreamble } from './builder-options.js';
-import { assertDtype, type Dtype } from './dtype.js';
-import { buildKernelLayout, renderLayoutDeclarations, renderScalarLets, type KernelLayout } from './kernel-layout.js';
+import { assertDtype, bytesOf, type Dtype } from './dtype.js';
 import {
-  EntryPoint,
+  appendScratch,
+  buildKernelLayout,
+  renderLayoutDeclarations,
+  renderScalarLets,
+  renderScratchDeclarations,
+  type KernelLayout,
+} from './kernel-layout.js';
+import {
+  GridKind,
   KernelKind,
-  freezeKernelSpec,
-  kernelSpecVersion,
+  ResultKind,
+  finishKernelSpec,
   workgroupSize,
-  type ReductionSpec,
+  type KernelSpec,
+  type KernelSpecDraft,
+  type ScratchSlot,
 } from './kernel-spec.js';
+import { GpuFeature } from './gpu-feature.js';
+import { renderBlockCount } from './run-sizes.js';
+import { subgroupReducer, treeReducer, type WorkgroupReducer } from './workgroup-reducer.js';
 
 /** The argument descriptors a reduction accepts: scalars and input arrays, no outputs. */
 export type ReductionArgDescriptor = ScalarDescriptor | ArrayDescriptor;
@@ -36,7 +48,7 @@ export interface ReductionOptions<A extends Readonly<Record<string, ReductionArg
 /** A kernel made by {@link reduction}: running it resolves to the reduced value. */
 export interface ReductionKernel<A extends Readonly<Record<string, ReductionArgDescriptor>>>
   extends GpuKernel<KernelArgs<A>, number> {
-  readonly spec: ReductionSpec;
+  readonly spec: KernelSpec;
 }
 
 /**
@@ -46,7 +58,8 @@ export interface ReductionKernel<A extends Readonly<Record<string, ReductionArgD
  *
  * Two passes: the first runs a bounded number of workgroups, each thread folding elements in a grid-stride loop and
  * each workgroup combining its threads in a tree in workgroup memory (CUDA's shared memory), writing one partial per
- * workgroup; the second reduces the partials in one workgroup. An empty input gives `neutral`.
+ * workgroup; the second reduces the partials in one workgroup. An empty input gives `neutral`. On a device with
+ * the `subgroups` feature the workgroup step is a `subgroupShuffleXor` butterfly instead (the spec's variant).
  *
  * @example
  * ```ts
@@ -62,28 +75,33 @@ export function reduction<const A extends Readonly<Record<string, ReductionArgDe
   const name = resolveKernelName(options.name, 'reduction');
   assertDtype(options.dtype, `${name}.dtype`);
   const layout = buildKernelLayout(name, options.args, false);
-  const partialsBinding = layout.arrays.length + 1;
+  const dtype = options.dtype;
+  const scratch = appendScratch(layout, [
+    { name: '_partials', wgslType: dtype, elementBytes: bytesOf(dtype), length: ['blocks'] },
+    { name: '_result', wgslType: dtype, elementBytes: bytesOf(dtype), length: [] },
+  ]);
   const code: ReductionCode = {
-    dtype: options.dtype,
+    dtype,
     neutral: requireWgslText(name, 'neutral', options.neutral),
     map: requireWgslText(name, 'map', options.map),
     reduce: requireWgslText(name, 'reduce', options.reduce),
     preamble: resolvePreamble(name, options.preamble),
-    partialsBinding,
-    resultBinding: partialsBinding + 1,
   };
-  const spec: ReductionSpec = {
-    version: kernelSpecVersion,
+  const spec: KernelSpecDraft = {
     kind: KernelKind.Reduction,
     name,
-    wgsl: renderReductionWgsl(layout, code),
-    workgroupSize,
+    wgsl: renderReductionWgsl(layout, scratch, code, treeReducer),
+    variants: [{ feature: GpuFeature.Subgroups, wgsl: renderReductionWgsl(layout, scratch, code, subgroupReducer) }],
     ...layout,
-    dtype: code.dtype,
-    partialsBinding: code.partialsBinding,
-    resultBinding: code.resultBinding,
+    scratch,
+    passes: [
+      { entryPoint: '_main', grid: { kind: GridKind.Workgroups, x: ['blocks'], y: [], per: 1 } },
+      // Dispatches in one compute pass see each other's storage writes, so this one reads every partial.
+      { entryPoint: '_finish', grid: { kind: GridKind.Workgroups, x: [], y: [], per: 1 } },
+    ],
+    result: { kind: ResultKind.Value, scratch: '_result', dtype },
   };
-  return Object.freeze({ spec: freezeKernelSpec(spec) });
+  return Object.freeze({ spec: finishKernelSpec(spec) });
 }
 
 interface ReductionCode {
@@ -92,16 +110,18 @@ interface ReductionCode {
   readonly map: string;
   readonly reduce: string;
   readonly preamble: string;
-  readonly partialsBinding: number;
-  readonly resultBinding: number;
 }
 
-function renderReductionWgsl(layout: KernelLayout, code: ReductionCode): string {
+function renderReductionWgsl(
+  layout: KernelLayout,
+  scratch: readonly ScratchSlot[],
+  code: ReductionCode,
+  reducer: WorkgroupReducer,
+): string {
   const t = code.dtype;
-  return `${renderLayoutDeclarations(layout)}
-@group(0) @binding(${code.partialsBinding}) var<storage, read_write> _partials: array<${t}>;
-@group(0) @binding(${code.resultBinding}) var<storage, read_write> _result: array<${t}>;
-var<workgroup> _scratch: array<${t}, ${workgroupSize}>;
+  return `${reducer.enable}
+${renderLayoutDeclarations(layout)}
+${renderScratchDeclarations(scratch)}
 
 ${code.preamble}
 
@@ -109,26 +129,26 @@ fn _reduce(a: ${t}, b: ${t}) -> ${t} {
   return ${code.reduce};
 }
 
-${renderWorkgroupTree(t)}
+${reducer.render(t)}
 
-${renderFirstPass(layout, code)}
+${renderFirstPass(layout, code, reducer)}
 
-${renderSecondPass(code)}
-`.replace(/\n{3,}/g, '\n\n');
+${renderSecondPass(code, reducer)}
+`.replace(/\n{3,}/g, '\n\n').trimStart();
 }
 
 /** Pass 1: each workgroup folds a grid-stride share of the elements and writes one partial. */
-function renderFirstPass(layout: KernelLayout, code: ReductionCode): string {
+function renderFirstPass(layout: KernelLayout, code: ReductionCode, reducer: WorkgroupReducer): string {
   return `@compute @workgroup_size(${workgroupSize})
-fn ${EntryPoint.Main}(@builtin(local_invocation_index) _lid: u32, @builtin(workgroup_id) _wid: vec3<u32>,
-    @builtin(num_workgroups) _groups: vec3<u32>) {
+fn _main(@builtin(local_invocation_index) _lid: u32, @builtin(workgroup_id) _wid: vec3<u32>,
+    @builtin(num_workgroups) _groups: vec3<u32>${reducer.builtins}) {
 ${renderScalarLets(layout, '  ')}
   var _acc: ${code.dtype} = ${code.neutral};
   // Grid-stride loop: a bounded number of workgroups covers any n, and most of the work stays in registers.
   for (var i = _wid.x * ${workgroupSize}u + _lid; i < n; i += _groups.x * ${workgroupSize}u) {
     _acc = _reduce(_acc, ${code.map});
   }
-  let _total = _reduceWorkgroup(_lid, _acc);
+  let _total = ${reducer.call('_acc')};
   if (_lid == 0u) {
     _partials[_wid.x] = _total;
   }
@@ -136,31 +156,16 @@ ${renderScalarLets(layout, '  ')}
 }
 
 /** Pass 2: one workgroup folds the partials (as many as pass 1 had workgroups) into the result. */
-function renderSecondPass(code: ReductionCode): string {
+function renderSecondPass(code: ReductionCode, reducer: WorkgroupReducer): string {
   return `@compute @workgroup_size(${workgroupSize})
-fn ${EntryPoint.Finish}(@builtin(local_invocation_index) _lid: u32) {
+fn _finish(@builtin(local_invocation_index) _lid: u32${reducer.builtins}) {
   var _acc: ${code.dtype} = ${code.neutral};
-  for (var _k = _lid; _k < arrayLength(&_partials); _k += ${workgroupSize}u) {
+  for (var _k = _lid; _k < ${renderBlockCount(workgroupSize)}; _k += ${workgroupSize}u) {
     _acc = _reduce(_acc, _partials[_k]);
   }
-  let _total = _reduceWorkgroup(_lid, _acc);
+  let _total = ${reducer.call('_acc')};
   if (_lid == 0u) {
     _result[0] = _total;
   }
-}`;
-}
-
-/** The tree in workgroup memory: each step halves the active threads, so 256 values take 8 steps. */
-function renderWorkgroupTree(t: Dtype): string {
-  return `fn _reduceWorkgroup(_lid: u32, value: ${t}) -> ${t} {
-  _scratch[_lid] = value;
-  workgroupBarrier();
-  for (var _stride = ${workgroupSize / 2}u; _stride > 0u; _stride >>= 1u) {
-    if (_lid < _stride) {
-      _scratch[_lid] = _reduce(_scratch[_lid], _scratch[_lid + _stride]);
-    }
-    workgroupBarrier();
-  }
-  return _scratch[0];
 }`;
 }

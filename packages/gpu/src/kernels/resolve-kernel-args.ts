@@ -1,9 +1,11 @@
 import { CeleriacError, ErrorCode } from '@celeriac/core';
 import { isTypedArrayFor, typedArrayConstructorFor, type Dtype, type KernelArray } from './dtype.js';
-import type { KernelSpec } from './kernel-spec.js';
+import { isDeviceArrayRef, type DeviceArrayRef } from './device-array-ref.js';
+import type { ArraySlot, KernelSpec } from './kernel-spec.js';
+import { createRunSizes, evaluateSize } from './run-sizes.js';
 
-/** Run arguments as they cross to the executor process: typed arrays and numbers by name. */
-export type KernelArgValues = Readonly<Record<string, KernelArray | number>>;
+/** Run arguments as they cross to the executor process: typed arrays, device arrays and numbers by name. */
+export type KernelArgValues = Readonly<Record<string, KernelArray | DeviceArrayRef | number>>;
 
 /** Validated run arguments: exactly the kernel's scalars and input arrays, and the element count they imply. */
 export interface ResolvedKernelArgs {
@@ -14,11 +16,14 @@ export interface ResolvedKernelArgs {
 
 const i32Range = [-(2 ** 31), 2 ** 31 - 1] as const;
 const u32Range = [0, 2 ** 32 - 1] as const;
+/** The largest finite f16 (values up to half an ulp above it still round to it, but none is worth the edge case). */
+const maxF16 = 65_504;
 
 /**
  * Checks a run's `args` against the kernel's declaration before anything is sent to the executor, so a mistake is
  * reported with the argument's name instead of as a GPU fault: missing or extra arguments, the wrong typed array,
- * input arrays of different lengths, non-finite scalars, and non-integers or out-of-range values for `i32`/`u32`.
+ * input arrays of different lengths, a matrix whose length is not the product of its size scalars, non-finite
+ * scalars, and non-integers or out-of-range values for `i32`/`u32`.
  *
  * @throws CeleriacError `CELERIAC_KERNEL_INVALID_ARGUMENTS` naming the argument
  */
@@ -28,31 +33,55 @@ export function resolveKernelArgs(spec: KernelSpec, args: unknown): ResolvedKern
   }
   const given = args as Record<string, unknown>;
   assertNoUnknownArgs(spec, given);
-  const values: Record<string, KernelArray | number> = {};
+  const values: Record<string, KernelArray | DeviceArrayRef | number> = {};
+  // Scalars first: a matrix's length is a product of its size scalars.
+  for (const slot of spec.scalars) {
+    values[slot.name] = checkScalar(spec, slot.name, slot.dtype, requireArg(spec, given, slot.name));
+  }
+  const scalars = values as Record<string, number>;
   let n: number | undefined;
   let first = '';
   for (const slot of spec.arrays.filter((a) => !a.output)) {
     const value = requireArg(spec, given, slot.name);
-    if (!isTypedArrayFor(slot.dtype, value)) {
+    const onDevice = isDeviceArrayRef(value) && value.dtype === slot.dtype;
+    if (!onDevice && !isTypedArrayFor(slot.dtype, value)) {
       const expected = typedArrayConstructorFor(slot.dtype).name;
-      throw invalid(spec, `argument "${slot.name}" must be a ${expected} (${slot.dtype}[]); got ${describeValue(value)}.`, {
-        argument: slot.name,
-      });
+      throw invalid(
+        spec,
+        `argument "${slot.name}" must be a ${expected} or a GpuArray of ${slot.dtype} (${slot.dtype}[]); got ${describeValue(value)}.`,
+        { argument: slot.name },
+      );
     }
-    if (n !== undefined && value.length !== n) {
+    if (!isCommonLength(slot)) {
+      assertProductLength(spec, slot, value.length, scalars);
+    } else if (n !== undefined && value.length !== n) {
       throw invalid(
         spec,
         `input arrays must have the same length, but "${first}" has ${n} elements and "${slot.name}" has ${value.length}.`,
         { argument: slot.name, expected: n, actual: value.length },
       );
+    } else if (n === undefined) {
+      [n, first] = [value.length, slot.name];
     }
-    if (n === undefined) [n, first] = [value.length, slot.name];
     values[slot.name] = value;
   }
-  for (const slot of spec.scalars) {
-    values[slot.name] = checkScalar(spec, slot.name, slot.dtype, requireArg(spec, given, slot.name));
-  }
   return { values, n: n ?? 0 };
+}
+
+function isCommonLength(slot: ArraySlot): boolean {
+  return slot.length.length === 1 && slot.length[0] === 'n';
+}
+
+/** A matrix argument must hold exactly the product of its size scalars, e.g. `rows * inner` elements. */
+function assertProductLength(spec: KernelSpec, slot: ArraySlot, actual: number, scalars: Record<string, number>): void {
+  const expected = evaluateSize(slot.length, createRunSizes(0, scalars));
+  if (actual === expected) return;
+  const factors = slot.length.map((factor) => `${factor} = ${scalars[factor]}`).join(', ');
+  throw invalid(
+    spec,
+    `argument "${slot.name}" must have ${slot.length.join(' * ')} = ${expected} elements (${factors}); got ${actual}.`,
+    { argument: slot.name, expected, actual },
+  );
 }
 
 function assertNoUnknownArgs(spec: KernelSpec, given: Record<string, unknown>): void {
@@ -83,10 +112,10 @@ function checkScalar(spec: KernelSpec, name: string, dtype: Dtype, value: unknow
       argument: name,
     });
   }
-  if (dtype === 'f32') {
-    // Finite doubles beyond ±3.4e38 become ±Infinity in f32, which the kernel would silently compute with.
-    if (!Number.isFinite(Math.fround(value))) {
-      throw invalid(spec, `scalar "${name}" (f32) is ${value}, outside the f32 range.`, { argument: name });
+  if (dtype === 'f32' || dtype === 'f16') {
+    // Finite doubles beyond the type's range become ±Infinity on the GPU, which the kernel would silently compute with.
+    if (!Number.isFinite(Math.fround(value)) || (dtype === 'f16' && Math.abs(value) > maxF16)) {
+      throw invalid(spec, `scalar "${name}" (${dtype}) is ${value}, outside the ${dtype} range.`, { argument: name });
     }
     return value;
   }
@@ -101,6 +130,7 @@ function checkScalar(spec: KernelSpec, name: string, dtype: Dtype, value: unknow
 
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
+  if (isDeviceArrayRef(value)) return `a GpuArray of ${value.dtype}`;
   if (ArrayBuffer.isView(value)) return value.constructor.name;
   if (Array.isArray(value)) return 'an Array';
   if (typeof value === 'number') return String(value);

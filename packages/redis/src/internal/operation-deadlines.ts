@@ -1,7 +1,9 @@
-import { CeleriacError, ErrorCode, isCeleriacError } from '@celeriac/core';
+import { isCeleriacError, type CeleriacError } from '@celeriac/core';
+import { toBrokerError } from './to-broker-error.js';
 
 interface Pending {
   readonly operation: string;
+  readonly timeoutMs: number;
   readonly deadlineMs: number;
   readonly reject: (error: CeleriacError) => void;
 }
@@ -10,7 +12,8 @@ interface Pending {
 const sweepIntervalMs = 50;
 
 /**
- * Puts deadlines on Redis operations and turns a timeout or a connection error into `CELERIAC_BROKER_UNAVAILABLE`.
+ * Puts deadlines on Redis operations and turns a timeout or a connection error into `CELERIAC_BROKER_UNAVAILABLE`
+ * (and Redis's out-of-memory refusal into `CELERIAC_BROKER_FULL`).
  *
  * One sweep timer serves every operation in flight, instead of a `setTimeout` and a `Promise.race` per call: at tens
  * of thousands of enqueues a second, the per-call timer was a measurable share of the client's CPU time. A
@@ -24,7 +27,7 @@ export class OperationDeadlines {
   /** Runs `work`, failing with `CELERIAC_BROKER_UNAVAILABLE` if it takes longer than `timeoutMs` or fails to reach Redis. */
   run<T>(operation: string, timeoutMs: number, work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { operation, deadlineMs: Date.now() + timeoutMs, reject };
+      const entry: Pending = { operation, timeoutMs, deadlineMs: Date.now() + timeoutMs, reject };
       this.pending.add(entry);
       this.sweeper ??= setInterval(() => this.sweep(), sweepIntervalMs).unref();
       const settle = (): void => {
@@ -38,7 +41,7 @@ export class OperationDeadlines {
         },
         (error: unknown) => {
           settle();
-          reject(isCeleriacError(error) ? error : unavailable(operation, error));
+          reject(isCeleriacError(error) ? error : toBrokerError(operation, error));
         },
       );
     });
@@ -49,7 +52,7 @@ export class OperationDeadlines {
     for (const entry of this.pending) {
       if (entry.deadlineMs > now) continue;
       this.pending.delete(entry);
-      entry.reject(unavailable(entry.operation, new Error(`no answer within ${now - entry.deadlineMs + sweepIntervalMs} ms`)));
+      entry.reject(toBrokerError(entry.operation, new Error(`no answer within ${entry.timeoutMs} ms`)));
     }
     if (this.pending.size === 0) this.stopSweeping();
   }
@@ -58,13 +61,4 @@ export class OperationDeadlines {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
   }
-}
-
-function unavailable(operation: string, cause: unknown): CeleriacError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new CeleriacError(
-    ErrorCode.BrokerUnavailable,
-    `Redis did not complete "${operation}" (${reason}). Check that Redis is running and reachable, then try again.`,
-    { cause, details: { operation } },
-  );
 }

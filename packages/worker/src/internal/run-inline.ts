@@ -1,4 +1,4 @@
-import { CeleriacError, ErrorCode, type TaskContext, type TaskDefinition } from '@celeriac/core';
+import { CeleriacError, ErrorCode, type GpuRunner, type TaskContext, type TaskDefinition } from '@celeriac/core';
 import { executeTask } from './execute-task.js';
 
 /** Time limits of one attempt, in milliseconds. */
@@ -46,16 +46,34 @@ async function runWithLimits(
     const softMs = limits.softMs;
     timers.push(setTimeout(() => soft.abort(timeLimitExceeded(task, 'soft', softMs)), softMs));
   }
+  const hard = new AbortController();
   const limited: TaskContext = Object.create(ctx, {
     signal: { value: AbortSignal.any([ctx.signal, soft.signal]) },
+    // The handler is only let go at the hard limit, but a kernel it started would go on holding the GPU: its call
+    // is stopped with the attempt (the executor process is replaced).
+    gpu: { get: () => stoppedBy(ctx.gpu, hard.signal) },
   }) as TaskContext;
   const run = executeTask(task, input, limited);
   if (limits.hardMs === undefined) return run;
   const hardMs = limits.hardMs;
-  const hard = new Promise<never>((_, reject) => {
-    timers.push(setTimeout(() => reject(timeLimitExceeded(task, 'hard', hardMs)), hardMs));
+  const stopped = new Promise<never>((_, reject) => {
+    timers.push(
+      setTimeout(() => {
+        const error = timeLimitExceeded(task, 'hard', hardMs);
+        hard.abort(error);
+        reject(error);
+      }, hardMs),
+    );
   });
-  return Promise.race([run, hard]);
+  return Promise.race([run, stopped]);
+}
+
+/** A GPU runner whose calls also stop when `stop` aborts. */
+function stoppedBy(runner: GpuRunner, stop: AbortSignal): GpuRunner {
+  return {
+    run: (kernel, args, options) =>
+      runner.run(kernel, args, { ...options, signal: options?.signal ? AbortSignal.any([options.signal, stop]) : stop }),
+  };
 }
 
 /** The error of an attempt that ran past a time limit. */

@@ -14,6 +14,7 @@ import {
   isRetriedByPolicy,
   serializeError,
   type GpuRunner,
+  type RateLimit,
   type TaskContext,
   type TaskDefinition,
 } from '@celeriac/core';
@@ -32,6 +33,8 @@ export interface RunJobDependencies {
   readonly sandbox?: SandboxPool;
   /** The shared concurrency and rate limits. */
   readonly limits: LimitKeeper;
+  /** Rate limits changed at runtime (remote control), by task name; they replace the task's declared one. */
+  readonly rateLimits?: ReadonlyMap<string, RateLimit>;
   /** How long a handler may keep running after its signal aborted (cancel, shutdown) before it is let go. */
   readonly abortGraceMs: number;
   /** The GPU runner, started on first use; only handed to tasks that declared `resources.gpu`. */
@@ -84,12 +87,13 @@ export async function runJob(job: ReceivedJob, deps: RunJobDependencies): Promis
             onAbort: (listener) => job.onAbort(listener),
             graceMs: deps.abortGraceMs,
           });
-    return await runWithinLimits(job, task, input, deps.limits, async () => {
+    const run = async () => {
       const output = workflow?.map ? await runEach(job, input, runOnce) : await runOnce(input);
       const next = workflow?.then;
       if (next && !aborted) await deps.addFlow(withInput(next.flow, new Set(next.feed), output), next.parent);
       return output;
-    });
+    };
+    return await runWithinLimits(job, task, input, deps.limits, run, deps.rateLimits?.get(task.name) ?? task.rateLimit);
   } catch (error) {
     throw applyRetryOn(task, error);
   }

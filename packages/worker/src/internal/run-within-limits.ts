@@ -1,4 +1,4 @@
-import type { LimitKey, TaskDefinition } from '@celeriac/core';
+import type { LimitKey, RateLimit, TaskDefinition } from '@celeriac/core';
 import type { Broker, LimitRequest, ReceivedJob } from '@celeriac/broker';
 
 /** The part of the broker that keeps the shared limits. */
@@ -22,8 +22,9 @@ export async function runWithinLimits(
   rawInput: unknown,
   keeper: LimitKeeper,
   run: () => Promise<unknown>,
+  rateLimit: RateLimit | undefined = task.rateLimit,
 ): Promise<unknown> {
-  const request = limitRequest(job.id, task, rawInput);
+  const request = limitRequest(job.id, task, rawInput, rateLimit);
   if (!request) return run();
   const decision = await keeper.acquireLimits(request);
   if (!decision.acquired) {
@@ -44,8 +45,13 @@ export async function runWithinLimits(
 }
 
 /** What the job asks of the limits, or `undefined` when its task has none (or its input is invalid, which fails anyway). */
-function limitRequest(jobId: string, task: TaskDefinition, rawInput: unknown): LimitRequest | undefined {
-  const { concurrency, rateLimit } = task;
+function limitRequest(
+  jobId: string,
+  task: TaskDefinition,
+  rawInput: unknown,
+  rateLimit: RateLimit | undefined,
+): LimitRequest | undefined {
+  const { concurrency } = task;
   if (!concurrency && !rateLimit) return undefined;
   let input: unknown;
   if (concurrency?.key || rateLimit?.key) {

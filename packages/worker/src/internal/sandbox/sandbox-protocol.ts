@@ -1,4 +1,4 @@
-import { deserializeError, isCeleriacError, serializeError, type SerializedError } from '@celeriac/core';
+import { deserializeError, isCeleriacError, serializeError, type KernelRange, type SerializedError } from '@celeriac/core';
 
 /**
  * The messages between the sandbox pool (parent) and a sandbox thread. Every message about a job carries the
@@ -62,7 +62,7 @@ export type ParentMessage = RunsMessage | AbortMessage | WithdrawMessage | Reply
 export type ContextCall =
   | { readonly method: 'log'; readonly line: string }
   | { readonly method: 'progress'; readonly value: number | Readonly<Record<string, unknown>> }
-  | { readonly method: 'gpu'; readonly spec: Readonly<Record<string, unknown>>; readonly args: unknown };
+  | { readonly method: 'gpu'; readonly spec: Readonly<Record<string, unknown>>; readonly args: unknown; readonly range?: KernelRange };
 
 /** Thread → parent: a context call made by the handler of job `runId`; answered with a {@link ReplyMessage}. */
 export type CallMessage = ContextCall & { readonly type: 'call'; readonly runId: number; readonly callId: number };

@@ -52,6 +52,8 @@ export class ThreadHandle implements RunHolder {
   /** Runs assigned this tick, sent together by {@link flush}. */
   private outbox: RunRequest[] = [];
   private readonly worker: Worker;
+  /** Stops the GPU calls of this thread's jobs when it is killed; a thread is killed at most once. */
+  private readonly gpuStop = new AbortController();
   private isReady = false;
   private ended = false;
   private uncaught: Error | undefined;
@@ -136,6 +138,8 @@ export class ThreadHandle implements RunHolder {
   kill(error: unknown): void {
     // Ended first, so the next job in the queue is not started on a thread that is going away.
     this.ended = true;
+    // A kernel the killed job started would go on holding the GPU: its call stops too (the executor is replaced).
+    this.gpuStop.abort(error);
     this.settleHead({ ok: false, error });
     void this.terminate();
     this.events.freed(this);
@@ -256,7 +260,10 @@ export class ThreadHandle implements RunHolder {
         return run.progress(call.value);
       case 'gpu':
         // The thread only asks when the pool has a GPU runner; see SandboxThreadData.hasGpu.
-        return this.options.gpu?.run({ spec: call.spec }, call.args) ?? Promise.reject(lateGpuCall());
+        return (
+          this.options.gpu?.run({ spec: call.spec }, call.args, { signal: this.gpuStop.signal, ...(call.range && { range: call.range }) }) ??
+          Promise.reject(lateGpuCall())
+        );
     }
   }
 

@@ -3,6 +3,7 @@ import {
   ErrorCode,
   type GpuKernel,
   type GpuRunner,
+  type GpuRunOptions,
   type TaskContext,
   type TaskDefinition,
 } from '@celeriac/core';
@@ -71,8 +72,10 @@ export class ThreadTaskContext implements TaskContext {
     }
     const { channel, runId } = this;
     return {
-      async run<Args, Result>(kernel: GpuKernel<Args, Result>, args: Args): Promise<Result> {
-        return (await channel.call(runId, { method: 'gpu', spec: kernel.spec, args })) as Result;
+      // The handler's own signal stays in the thread (a signal cannot be cloned): the parent stops the call with the job.
+      async run<Args, Result>(kernel: GpuKernel<Args, Result>, args: Args, options?: GpuRunOptions): Promise<Result> {
+        const range = options?.range;
+        return (await channel.call(runId, { method: 'gpu', spec: kernel.spec, args, ...(range && { range }) })) as Result;
       },
     };
   }

@@ -1,0 +1,48 @@
+import { expect, it } from 'vitest';
+import type { Broker, EnqueueRequest } from '../broker.js';
+
+const consumeOptions = { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 } as const;
+
+/** Polls `probe` every 50 ms until it is true, for up to `timeoutMs`. */
+async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/**
+ * The consumer's liveness signals, `lastPollAtMs` and `pollDue`: called inside `describeBrokerConformance`'s
+ * `describe`. A worker's liveness probe trusts them, so an idle consumer must keep polling and a busy or paused one
+ * must say that no poll is due.
+ */
+export function describeConsumerLivenessConformance(createBroker: () => Broker, request: () => EnqueueRequest): void {
+  it('keeps polling while idle, and has no poll due while paused or with every slot busy', { timeout: 40_000 }, async () => {
+    const broker = createBroker();
+    let release: () => void = () => {};
+    const consumer = await broker.consume(() => new Promise((resolve) => (release = () => resolve('done'))), consumeOptions);
+    try {
+      await until(() => consumer.lastPollAtMs !== undefined, 10_000);
+      expect(consumer.pollDue).toBe(true);
+      // Idle, with no job at all: a later poll must still come, or a liveness probe would kill an idle worker.
+      const first = consumer.lastPollAtMs!;
+      await until(() => consumer.lastPollAtMs! > first, 15_000);
+      expect(Date.now() - consumer.lastPollAtMs!).toBeLessThan(1_000);
+
+      await consumer.pause();
+      expect(consumer.pollDue).toBe(false);
+      await consumer.resume();
+      expect(consumer.pollDue).toBe(true);
+
+      const job = await broker.enqueue(request());
+      await until(() => !consumer.pollDue, 10_000); // its one slot is busy: nothing to fetch for
+      release();
+      await broker.waitForJob(job.id, 10_000);
+      await until(() => consumer.pollDue, 5_000);
+    } finally {
+      release();
+      await consumer.close(5_000);
+    }
+  });
+}
