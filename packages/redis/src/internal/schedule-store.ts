@@ -20,8 +20,11 @@ const pendingStates: ReadonlySet<string> = new Set(['delayed', 'waiting', 'prior
 /** How long an upsert may hold a schedule's lock; past it, a holder that died no longer blocks the others. */
 const lockTtlMs = 5_000;
 
-/** How long an upsert waits for another upsert of the same schedule before giving up. */
-const lockWaitMs = 1_000;
+/**
+ * How long an upsert waits for another upsert of the same schedule before giving up: longer than one upsert takes,
+ * even one that waits for a worker to create the next firing (see `successorWaits`) before and after it upserts.
+ */
+const lockWaitMs = 3_000;
 
 /** Deletes a lock only if it still holds this holder's token (it may have lapsed and been taken by another). */
 const releaseLockScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
@@ -32,8 +35,11 @@ const maxRecounts = 3;
 /** How long a read waits, each time, for the next firing a worker is creating (see `read`); also the lock's poll. */
 const successorWaitMs = 20;
 
-/** How many times a read waits for that next firing before it reports the schedule without one. */
-const successorWaits = 5;
+/**
+ * How many times a read waits for that next firing before it reports the schedule without one: up to half a second,
+ * because the worker creates it in a round trip of its own, which a loaded host can delay well past 100 ms.
+ */
+const successorWaits = 25;
 
 /** A firing that no worker took yet, and that removing its schedule therefore removes too. */
 const dueStates: ReadonlySet<string> = new Set(['waiting', 'prioritized']);
