@@ -123,6 +123,7 @@ describe('expiry, ETA and deduplication', () => {
     expect(record.error?.code).toBe(ErrorCode.JobExpired);
     expect(record.attempts.made).toBe(1);
     expect(record.result).toBeUndefined();
+    await expect(job.result()).rejects.toMatchObject({ code: ErrorCode.JobExpired, details: { state: JobState.Expired } });
   });
 
   it('runs a job at its ETA', async () => {

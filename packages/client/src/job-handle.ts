@@ -29,7 +29,8 @@ export interface JobHandle<Output = unknown> {
   /**
    * Waits for the job to finish and returns its output.
    * @throws `CELERIAC_JOB_FAILED` (the job's own error is the `cause` and is in `details.error`),
-   *   `CELERIAC_JOB_CANCELLED`, `CELERIAC_JOB_NOT_FOUND`, `CELERIAC_RESULT_TIMEOUT`
+   *   `CELERIAC_JOB_CANCELLED`, `CELERIAC_JOB_EXPIRED` (it was still waiting at its expiry, so it never ran),
+   *   `CELERIAC_JOB_NOT_FOUND`, `CELERIAC_RESULT_TIMEOUT`
    */
   result(options?: ResultOptions): Promise<Output>;
   /**
@@ -77,8 +78,16 @@ export function outputOf<Output>(record: JobOutcome): Output {
       { cause: deserializeError(record.error), details: { id: record.id, error: record.error } },
     );
   }
+  const details = { id: record.id, state: record.state };
+  if (record.state === JobState.Expired) {
+    throw new CeleriacError(
+      ErrorCode.JobExpired,
+      `Job "${record.id}" (${record.task}) expired while it waited for a worker, so it never ran and has no result.`,
+      { details },
+    );
+  }
   throw new CeleriacError(ErrorCode.JobCancelled, `Job "${record.id}" (${record.task}) ended ${record.state}; it has no result.`, {
-    details: { id: record.id, state: record.state },
+    details,
   });
 }
 
