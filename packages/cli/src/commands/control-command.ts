@@ -59,11 +59,7 @@ export const controlCommand: Command = {
       ...(workers && workers.length > 0 ? { workers } : {}),
       ...(flags['timeout'] === undefined ? {} : { timeoutMs: integerFlag(flags['timeout'], 'timeout', 1) }),
     };
-    const report = await apiRequest(resolveApiTarget(flags), '/v1/workers/control', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const report = await apiRequest(resolveApiTarget(flags), '/v1/workers/control', { method: 'POST', json: body });
     console.log(JSON.stringify(report, null, 2));
     return 0;
   },

@@ -41,11 +41,7 @@ export const scheduleCommand: Command = {
           throw new UsageError(`set takes exactly <id> <task> '<json input>', got ${rest.length} argument(s)`);
         }
         const body = { task, input: parseInput(json), ...timingOf(flags) };
-        const record = await apiRequest(baseUrl, path(id), {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
+        const record = await apiRequest(baseUrl, path(id), { method: 'PUT', json: body });
         console.log(JSON.stringify(record, null, 2));
         return 0;
       }

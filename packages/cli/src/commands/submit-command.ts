@@ -49,7 +49,7 @@ export const submitCommand: Command = {
     const submitted = await apiRequest<{ id: string; state: JobState }>(
       baseUrl,
       `/v1/tasks/${encodeURIComponent(task)}${query.size ? `?${query}` : ''}`,
-      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input) },
+      { method: 'POST', json: input },
     );
     if (!flags['wait']) {
       console.log(JSON.stringify(submitted));

@@ -25,11 +25,7 @@ export async function runDemo(api: ApiTarget, client: Client): Promise<boolean> 
   const apiUrl = api.url;
   const auth = api.key === undefined ? '' : ' -H "authorization: Bearer $CELERIAC_API_KEY"';
   console.log('\nRunning the sample tasks:');
-  const submitted = await apiRequest<{ id: string }>(api, '/v1/tasks/add', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ x: 2, y: 3 }),
-  });
+  const submitted = await apiRequest<{ id: string }>(api, '/v1/tasks/add', { method: 'POST', json: { x: 2, y: 3 } });
   const sum = await client.job<number>(submitted.id).result({ timeoutMs: 30_000 });
   console.log(`  add(2, 3) = ${sum}   (submitted over HTTP, job ${submitted.id})`);
 

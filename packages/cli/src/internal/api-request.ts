@@ -1,18 +1,26 @@
 import { CeleriacError, ErrorCode, isErrorCode } from '@celeriac/core';
 import type { ApiTarget } from './connection-flags.js';
 
+/** A request to the API: a method, and for `POST` or `PUT` the value sent as the JSON body. */
+export interface ApiRequestInit {
+  readonly method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly json?: unknown;
+}
+
 /**
  * Calls the celeriac API and returns the parsed JSON body. Error answers become the API's own
  * {@link CeleriacError} (same code and message), so the CLI prints what the server said. The key goes in
  * `Authorization: Bearer`; given a bare URL, the key comes from `CELERIAC_API_KEY`.
  */
-export async function apiRequest<T>(target: string | ApiTarget, path: string, init: RequestInit = {}): Promise<T> {
+export async function apiRequest<T>(target: string | ApiTarget, path: string, init: ApiRequestInit = {}): Promise<T> {
   const { url: baseUrl, key } = typeof target === 'string' ? { url: target, key: process.env['CELERIAC_API_KEY'] || undefined } : target;
-  const headers = new Headers(init.headers);
+  const headers = new Headers();
   if (key !== undefined) headers.set('authorization', `Bearer ${key}`);
+  if (init.json !== undefined) headers.set('content-type', 'application/json');
+  const body = init.json === undefined ? null : JSON.stringify(init.json);
   let response: Response;
   try {
-    response = await fetch(`${baseUrl}${path}`, { ...init, headers, signal: AbortSignal.timeout(30_000) });
+    response = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
   } catch (error) {
     throw new CeleriacError(
       ErrorCode.BrokerUnavailable,
@@ -20,11 +28,11 @@ export async function apiRequest<T>(target: string | ApiTarget, path: string, in
       { cause: error },
     );
   }
-  const body = (await response.json().catch(() => undefined)) as
+  const answer = (await response.json().catch(() => undefined)) as
     | { error?: { code?: unknown; message?: string; details?: Record<string, unknown> } }
     | undefined;
-  if (response.ok) return body as T;
-  const error = body?.error;
+  if (response.ok) return answer as T;
+  const error = answer?.error;
   throw new CeleriacError(
     isErrorCode(error?.code) ? error.code : ErrorCode.Internal,
     error?.message ?? `The API answered ${response.status} ${response.statusText}.`,
