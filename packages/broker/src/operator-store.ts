@@ -9,6 +9,11 @@ export interface JobListQuery {
   readonly queues?: readonly string[];
   /** Only jobs of one of these tasks. */
   readonly tasks?: readonly string[];
+  /**
+   * Only these jobs. A broker reads just them, however many jobs its queues hold, so this is how to read the states
+   * of a known set of jobs (a workflow's) without their inputs and results.
+   */
+  readonly ids?: readonly string[];
   /** Only jobs created at or after this time (ms since the epoch). */
   readonly createdAfterMs?: number;
   /** Only jobs created before this time (ms since the epoch). */

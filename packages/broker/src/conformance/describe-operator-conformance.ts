@@ -54,6 +54,30 @@ export function describeOperatorConformance(name: string, createBroker: () => Br
       expect(isCeleriacError(error, ErrorCode.InvalidRequest)).toBe(true);
     });
 
+    it('lists just the given jobs, on any queue and in any state, cancelled ones included', async () => {
+      const broker = createBroker();
+      const [queued, scheduled, cancelled, other] = await broker.enqueueBulk([
+        request(),
+        request({ queue: 'other', delayMs: 60_000 }),
+        request(),
+        request(),
+      ]);
+      expect(await broker.cancelJob(cancelled!.id)).toBe('cancelled');
+      const ids = [queued!.id, scheduled!.id, cancelled!.id, 'missing'];
+      const { jobs, nextCursor } = await broker.listJobs({ ids, limit: ids.length });
+      expect(Object.fromEntries(jobs.map((job) => [job.id, [job.queue, job.state]]))).toEqual({
+        [queued!.id]: ['default', JobState.Queued],
+        [scheduled!.id]: ['other', JobState.Scheduled],
+        [cancelled!.id]: ['default', JobState.Cancelled],
+      });
+      expect(nextCursor).toBeUndefined();
+      expect(jobs.map((job) => job.id)).not.toContain(other!.id);
+      // The other filters still apply.
+      expect((await broker.listJobs({ ids, limit: 10, states: [JobState.Scheduled] })).jobs.map((job) => job.id)).toEqual([
+        scheduled!.id,
+      ]);
+    });
+
     it('retries a failed job, and refuses jobs that are not failed or cancelled', async () => {
       const broker = createBroker();
       const consumer = await broker.consume(

@@ -26,7 +26,7 @@ export interface WorkflowHandle<Output = unknown> {
    * Waits for the workflow to finish and returns its result: the last step's output.
    * @throws `CELERIAC_JOB_FAILED` naming the job that failed (its error is the `cause`; a job that failed because one
    *   it waited for failed has `CELERIAC_CHILD_FAILED`, with that job's error in `details.error`),
-   *   `CELERIAC_JOB_CANCELLED`, `CELERIAC_RESULT_TIMEOUT`
+   *   `CELERIAC_JOB_CANCELLED`, `CELERIAC_JOB_EXPIRED`, `CELERIAC_RESULT_TIMEOUT`
    */
   result(options?: ResultOptions): Promise<Output>;
   /** The workflow's tree, with each job's state. */
@@ -52,12 +52,14 @@ export function createWorkflowHandle<Output>(broker: Broker, record: WorkflowRec
   };
 }
 
-/** Reads the state of every job of a workflow. */
+/**
+ * Reads the state of every job of a workflow, in one listing of just those jobs: their inputs and results, which can
+ * be large, are not read (a dashboard refreshes this view as the jobs move).
+ */
 export async function viewWorkflow(broker: Broker, record: WorkflowRecord): Promise<WorkflowView> {
-  const states = new Map<string, JobState | 'pending'>();
-  await Promise.all(
-    jobIds(record.tree).map(async (id) => states.set(id, (await broker.getJob(id))?.state ?? 'pending')),
-  );
+  const ids = jobIds(record.tree);
+  const { jobs } = await broker.listJobs({ ids, limit: ids.length });
+  const states = new Map<string, JobState>(jobs.map((job) => [job.id, job.state]));
   const withStates = ({ children, ...node }: WorkflowTree): WorkflowTreeState => ({
     ...node,
     state: states.get(node.jobId) ?? 'pending',

@@ -44,7 +44,10 @@ export async function listJobs(context: ListJobsContext, query: JobListQuery): P
   const cursor = query.cursor === undefined ? undefined : decodeJobCursor(query.cursor);
   const tasks = query.tasks === undefined ? undefined : new Set(query.tasks);
   const types = [...new Set([...states].flatMap((state) => sourcesOf[state]))];
-  const found = await Promise.all(queues.map((name) => readQueue(context, context.queue(name), types)));
+  const ids = query.ids === undefined ? undefined : new Set(query.ids);
+  const found = await Promise.all(
+    queues.map((name) => (ids ? readJobs(context, context.queue(name), [...ids]) : readQueue(context, context.queue(name), types))),
+  );
   const candidates = found.flat();
   if (states.has(JobState.Cancelled)) candidates.push(...(await readCancelled(context, queues)));
   const seen = new Set<string>();
@@ -53,7 +56,7 @@ export async function listJobs(context: ListJobsContext, query: JobListQuery): P
     // A job that moved between two sets during the reads shows up twice: keep its first sighting.
     if (seen.has(job.id)) return false;
     seen.add(job.id);
-    if (!states.has(job.state) || (tasks && !tasks.has(job.task))) return false;
+    if (!states.has(job.state) || (tasks && !tasks.has(job.task)) || (ids && !ids.has(job.id))) return false;
     if (query.createdAfterMs !== undefined && createdAtMs < query.createdAfterMs) return false;
     if (query.createdBeforeMs !== undefined && createdAtMs >= query.createdBeforeMs) return false;
     return cursor === undefined || isAfterCursor(createdAtMs, job.id, cursor);
@@ -70,7 +73,29 @@ async function readQueue(context: ListJobsContext, queue: Queue, types: readonly
   const byType = await Promise.all(
     types.map(async (type) => ({ type, ids: await queue.getRanges([type as 'wait'], 0, -1, false) })),
   );
-  const entries = byType.flatMap(({ type, ids }) => ids.map((id) => ({ type, id })));
+  return readSummaries(context, queue, byType.flatMap(({ type, ids }) => ids.map((id) => ({ type, id }))));
+}
+
+/**
+ * The summaries of those of the given jobs that are on one queue: which of them exist there, in one round trip,
+ * then the set each one is in (BullMQ's state), then their fields. It never scans the queue's sets.
+ */
+async function readJobs(context: ListJobsContext, queue: Queue, ids: readonly string[]): Promise<JobSummary[]> {
+  const pipeline = context.connection.pipeline();
+  for (const id of ids) pipeline.exists(queue.toKey(id));
+  const exists = (await pipeline.exec()) ?? [];
+  const present = ids.filter((_, index) => exists[index]?.[0] === null && exists[index]?.[1] === 1);
+  const entries = await Promise.all(present.map(async (id) => ({ id, type: await queue.getJobState(id) })));
+  // 'unknown': removed since it was found.
+  return readSummaries(context, queue, entries.filter(({ type }) => type !== 'unknown'));
+}
+
+/** The summaries of jobs of one queue, each in a known BullMQ set, from a few fields of each one's hash. */
+async function readSummaries(
+  context: ListJobsContext,
+  queue: Queue,
+  entries: readonly { readonly id: string; readonly type: string }[],
+): Promise<JobSummary[]> {
   if (entries.length === 0) return [];
   const pipeline = context.connection.pipeline();
   for (const { id } of entries) pipeline.hmget(`${context.prefix}:${queue.name}:${id}`, ...fields);
