@@ -10,10 +10,23 @@ export interface ValidationIssue {
 
 /** Turns zod issues into {@link ValidationIssue}s rooted at `root` (e.g. `worker`, `input`, `body`). */
 export function toValidationIssues(error: z.ZodError, root: string): ValidationIssue[] {
-  return error.issues.map((issue) => ({
-    path: [root, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+  return error.issues.flatMap((issue) => explainIssue(issue, [root, ...issue.path.map(String)]));
+}
+
+/**
+ * One issue as the user should read it. zod says only "Invalid input" when no option of a union fits, so a union's
+ * issue is replaced by those of the options that took the value's type (a string that is not a rate such as
+ * "100/s", an object whose `limit` is 0); when none did, by the types the options expect.
+ */
+function explainIssue(issue: z.core.$ZodIssue, path: readonly string[]): ValidationIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ path: path.join('.'), message: issue.message }];
+  const wrongType = (issues: readonly z.core.$ZodIssue[]) => issues.length === 1 && issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0;
+  const fitting = issue.errors.filter((issues) => !wrongType(issues));
+  if (fitting.length === 0) {
+    const expected = [...new Set(issue.errors.map((issues) => (issues[0] as z.core.$ZodIssueInvalidType).expected))];
+    return [{ path: path.join('.'), message: `Invalid input: expected ${expected.join(' or ')}` }];
+  }
+  return fitting.flat().flatMap((inner) => explainIssue(inner, [...path, ...inner.path.map(String)]));
 }
 
 /** Formats issues as one readable line: `worker.concurrency: Too small: expected number to be >=1`. */
