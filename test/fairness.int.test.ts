@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
@@ -5,8 +6,10 @@ import { defineTask } from '@celeriac/core';
 import { createClient } from '@celeriac/client';
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
+import { exitOf, runCli, startCli } from './fixtures/spawn-cli.js';
 
 const redis = useTestRedis();
+const processTasks = fileURLToPath(new URL('./fixtures/process-tasks.js', import.meta.url));
 
 /** Per-tenant counters of the jobs running now, and the most that ever ran at once. */
 const running = new Map<string, number>();
@@ -95,5 +98,29 @@ describe('fairness and rate limits', () => {
     // window may close a few ms before this process stamps the last start of the previous one.
     expect(starts[5]! - starts[4]!).toBeGreaterThanOrEqual(500);
     for (let i = 5; i < 10; i++) expect(starts[i]! - starts[i - 5]!).toBeGreaterThanOrEqual(900);
+  });
+
+  it('takes queue rate limits from `celeriac worker --queue-rate-limit`', { timeout: 30_000 }, async () => {
+    const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
+    const jobs = await Promise.all(Array.from({ length: 4 }, () => client.enqueueByName('sleepy', { ms: 0 })));
+    const connection = ['--redis-url', redis.url, '--prefix', redis.prefix];
+    const args = ['worker', '--tasks', processTasks, ...connection, '--concurrency', '4', '--queue-rate-limit', 'default=2/s'];
+    const { child } = await startCli(args, /worker started/);
+    redis.track({ close: async () => void (child.exitCode === null && child.kill('SIGTERM') && (await exitOf(child))) });
+    await Promise.all(jobs.map((job) => job.result({ timeoutMs: 20_000 })));
+    const starts = (await Promise.all(jobs.map(async (job) => Date.parse((await job.record()).startedAt!)))).sort((a, b) => a - b);
+    // Two starts per window of 1 s, with the tolerance of the test above.
+    for (let i = 2; i < 4; i++) expect(starts[i]! - starts[i - 2]!).toBeGreaterThanOrEqual(900);
+  });
+
+  it('refuses a malformed --queue-rate-limit, naming what is wrong', async () => {
+    const connection = ['--redis-url', redis.url, '--prefix', redis.prefix];
+    const malformed = await runCli(['worker', '--tasks', processTasks, ...connection, '--queue-rate-limit', 'default']);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('--queue-rate-limit takes <queue>=<rate> pairs such as emails=100/s, got "default"');
+    const badRate = await runCli(['worker', '--tasks', processTasks, ...connection, '--queue-rate-limit', 'default=fast']);
+    expect(badRate.code).toBe(1);
+    expect(badRate.stderr).toContain('worker.queueRateLimits.default: expected a rate such as "100/s", "30/m" or "1000/h"');
+    expect(badRate.stderr).toContain('[CELERIAC_INVALID_OPTIONS]');
   });
 });

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { RateLimitOptions } from '@celeriac/core';
 import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { brokerFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 
@@ -17,6 +18,11 @@ export const workerCommand: Command = {
       type: 'string',
       description: 'How many times a job may be lost with a dying worker before it fails (CELERIAC_WORKER_LOST)',
       defaultHint: '2',
+    },
+    'queue-rate-limit': {
+      type: 'string',
+      description: 'Rate limits by queue, shared by every worker of the queue (give each the same): emails=100/s,sms=30/m',
+      defaultHint: 'none',
     },
     'max-tasks-per-child': { type: 'string', description: 'Replace a sandbox thread after this many jobs', defaultHint: 'never' },
     'max-memory-per-child': { type: 'string', description: 'Replace a sandbox thread above this heap (MiB)', defaultHint: 'no limit' },
@@ -44,6 +50,7 @@ export const workerCommand: Command = {
     if (!tasksPath) throw new UsageError('--tasks <module> is required');
     const { url, prefix } = resolveRedisFlags(flags);
     const queues = stringFlag(flags['queues'])?.split(',').map((q) => q.trim()).filter(Boolean);
+    const queueRateLimits = stringFlag(flags['queue-rate-limit']);
     const shutdownTimeout = stringFlag(flags['shutdown-timeout']);
     const livenessWindow = stringFlag(flags['liveness-window']);
     const healthPortFlag = flags['health-port'] ?? (process.env['CELERIAC_HEALTH_PORT'] || undefined);
@@ -60,6 +67,7 @@ export const workerCommand: Command = {
       prefix,
       logger,
       ...(queues ? { queues } : {}),
+      ...(queueRateLimits ? { queueRateLimits: parseQueueRateLimits(queueRateLimits) } : {}),
       ...(flags['ad-hoc-kernels'] === true ? { adHocKernels: true } : {}),
       ...(flags['allow-eviction'] ? { allowEviction: true } : {}),
       ...(flags['concurrency'] === undefined ? {} : { concurrency: integerFlag(flags['concurrency'], 'concurrency', 1) }),
@@ -96,3 +104,17 @@ export const workerCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * `emails=100/s,sms=30/m` → `{ emails: '100/s', sms: '30/m' }`. Only the shape is checked here: the worker's options
+ * schema checks each queue name and rate, and its error names the one that is wrong.
+ */
+function parseQueueRateLimits(value: string): Record<string, RateLimitOptions<never>> {
+  return Object.fromEntries(
+    value.split(',').map((pair) => {
+      const match = /^\s*([^=\s]+)\s*=\s*(\S+)\s*$/.exec(pair);
+      if (!match) throw new UsageError(`--queue-rate-limit takes <queue>=<rate> pairs such as emails=100/s, got "${pair}"`);
+      return [match[1], match[2] as RateLimitOptions<never>];
+    }),
+  );
+}
