@@ -128,6 +128,28 @@ describe('typed arrays end to end', () => {
       expect(base64(fromBase64(job.result.scaled))).toBe(base64(values.map((v) => v * 3)));
     });
 
+    it('takes base64 in a workflow: a chord of scale jobs, summed by totals', async () => {
+      const app = await startApi();
+      const header = [ramp(1_000), ramp(3)].map((values) => ({ kind: 'task', task: 'scale', input: { values: base64(values), factor: 2 } }));
+      const submitted = await app.inject({
+        method: 'POST',
+        url: '/v1/workflows',
+        payload: JSON.stringify({ kind: 'chord', header, callback: { kind: 'task', task: 'totals' } }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(submitted.statusCode).toBe(201);
+      const sum = (values: Float32Array) => values.reduce((total, value) => total + value * 2, 0);
+      expect(await (await client().openWorkflow<number>(submitted.json().id)).result({ timeoutMs: 20_000 })).toBeCloseTo(sum(ramp(1_000)) + sum(ramp(3)), 3);
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/v1/workflows',
+        payload: JSON.stringify({ kind: 'chain', steps: [{ kind: 'task', task: 'scale', input: { values: 'AAE=', factor: 1 } }] }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.message).toContain('body.steps.0.input.values has 2 bytes, not a multiple of 4');
+    });
+
     it('answers 400 naming a field that is not base64, or not whole elements', async () => {
       const app = await startApi();
       const post = (values: string) =>

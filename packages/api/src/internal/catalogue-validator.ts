@@ -2,6 +2,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { CeleriacError, ErrorCode, type CatalogueEntry, type ValidationIssue } from '@celeriac/core';
 import type { CatalogueCache } from '@celeriac/client';
+import { decodeTypedArrayFields } from './typed-array-json.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -36,10 +37,17 @@ export class CatalogueValidator {
   }
 
   /**
-   * Validates a submission against the task's input schema; `at` is where the input sits in the request.
+   * A submitted input, ready to enqueue: validated against the task's input schema, then with its typed-array fields
+   * (base64 over HTTP, as the published schema says) turned into typed arrays. `at` is where the input sits in the
+   * request.
    * @throws CeleriacError `CELERIAC_INVALID_INPUT` with one issue per bad field (`body.x`)
    */
-  assertValidInput(entry: CatalogueEntry, input: unknown, at = 'body'): void {
+  parseInput(entry: CatalogueEntry, input: unknown, at = 'body'): unknown {
+    this.assertValidInput(entry, input, at);
+    return decodeTypedArrayFields(input, entry.inputSchema, at);
+  }
+
+  private assertValidInput(entry: CatalogueEntry, input: unknown, at: string): void {
     const validate = this.validatorFor(entry);
     if (validate(input)) return;
     const issues: ValidationIssue[] = (validate.errors ?? []).map((error) => {

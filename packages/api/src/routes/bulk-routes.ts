@@ -3,7 +3,6 @@ import type { z } from 'zod';
 import { CeleriacError, ErrorCode, isCeleriacError, omitUndefined, type ValidationIssue } from '@celeriac/core';
 import type { Client, EnqueueOptions, NamedBulkItem } from '@celeriac/client';
 import type { CatalogueValidator } from '../internal/catalogue-validator.js';
-import { decodeTypedArrayFields } from '../internal/typed-array-json.js';
 import { errorResponses } from './http-schemas.js';
 import { bulkSubmitBodySchema, bulkSubmitResponseSchema, type bulkJobOptionsSchema } from './operator-schemas.js';
 import { asRequestError } from '../internal/as-request-error.js';
@@ -63,8 +62,7 @@ async function validateAll(catalogue: CatalogueValidator, jobs: readonly BulkBod
     const entry = entries.get(job.task)!;
     const at = `body.jobs.${index}.input`;
     try {
-      catalogue.assertValidInput(entry, job.input, at);
-      const input = decodeTypedArrayFields(job.input, entry.inputSchema, at);
+      const input = catalogue.parseInput(entry, job.input, at);
       return { task: job.task, input, ...(job.options ? { options: toEnqueueOptions(job.options) } : {}) };
     } catch (error) {
       if (!isCeleriacError(error, ErrorCode.InvalidInput)) throw error;

@@ -32,9 +32,8 @@ export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOptions> = asyn
       },
     },
     async (request) => {
-      const { task, input } = request.body;
-      const entry = await catalogue.get(task);
-      catalogue.assertValidInput(entry, input, 'body.input');
+      const entry = await catalogue.get(request.body.task);
+      const input = catalogue.parseInput(entry, request.body.input, 'body.input');
       return asRequestError(() => client.scheduleByName(request.params.id, toScheduleOptions(request.body), entry.name, input), {
         message: (text) => scheduleToBody(text).replace(/^Invalid schedule options/, 'Invalid schedule'),
         issuePath: scheduleToBody,

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { catalogueEntrySchema, omitUndefined } from '@celeriac/core';
 import type { Client, EnqueueOptions } from '@celeriac/client';
 import type { CatalogueValidator } from '../internal/catalogue-validator.js';
-import { decodeTypedArrayFields } from '../internal/typed-array-json.js';
 import { asRequestError } from '../internal/as-request-error.js';
 import {
   errorResponses,
@@ -67,9 +66,7 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
     },
     async (request, reply) => {
       const entry = await catalogue.get(request.params.name);
-      catalogue.assertValidInput(entry, request.body);
-      // Typed-array fields arrive as base64 (as the published schema says) and are enqueued as typed arrays.
-      const input = decodeTypedArrayFields(request.body, entry.inputSchema);
+      const input = catalogue.parseInput(entry, request.body);
       const handle = await asRequestError(() => client.enqueueByName(entry.name, input, toEnqueueOptions(request.query)), {
         message: (text) => text.replaceAll('enqueue.', 'query.'),
       });

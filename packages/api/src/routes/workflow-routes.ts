@@ -33,8 +33,8 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const node = await asRequestError(() => parseWorkflowNode(request.body), workflowRenames);
-      await checkTasksAndInputs(node, catalogue, 'body');
+      const described = await asRequestError(() => parseWorkflowNode(request.body), workflowRenames);
+      const node = await parseInputs(described, catalogue, 'body');
       const handle = await asRequestError(() => client.workflowByName(node), workflowRenames);
       return reply
         .status(201)
@@ -62,34 +62,35 @@ export const workflowRoutes: FastifyPluginAsyncZod<WorkflowRoutesOptions> = asyn
   );
 };
 
-/** Checks that every task is published, and every explicit input matches its task's schema, before anything is created. */
-async function checkTasksAndInputs(node: WorkflowNode, catalogue: CatalogueValidator, at: string): Promise<void> {
+/**
+ * The workflow with every explicit input parsed by its task's schema (see `CatalogueValidator.parseInput`: typed
+ * arrays arrive as base64), once every task is known to be published and every input to fit; nothing is created
+ * otherwise.
+ */
+async function parseInputs(node: WorkflowNode, catalogue: CatalogueValidator, at: string): Promise<WorkflowNode> {
+  // One after another, so that of two bad nodes the error names the first.
+  const each = async (nodes: readonly WorkflowNode[], path: string) => {
+    const parsed: WorkflowNode[] = [];
+    for (const [index, child] of nodes.entries()) parsed.push(await parseInputs(child, catalogue, `${path}.${index}`));
+    return parsed;
+  };
   switch (node.kind) {
     case 'task': {
       const entry = await catalogue.get(node.task);
-      if (node.input !== undefined) catalogue.assertValidInput(entry, node.input, `${at}.input`);
-      return;
+      return node.input === undefined ? node : { ...node, input: catalogue.parseInput(entry, node.input, `${at}.input`) };
     }
     case 'map':
     case 'chunks': {
       const entry = await catalogue.get(node.task);
-      node.inputs.forEach((input, index) => catalogue.assertValidInput(entry, input, `${at}.inputs.${index}`));
-      return;
+      return { ...node, inputs: node.inputs.map((input, index) => catalogue.parseInput(entry, input, `${at}.inputs.${index}`)) };
     }
     case 'chain':
-      for (const [index, step] of node.steps.entries()) await checkTasksAndInputs(step, catalogue, `${at}.steps.${index}`);
-      return;
+      return { ...node, steps: await each(node.steps, `${at}.steps`) };
     case 'group':
-      for (const [index, member] of node.members.entries()) {
-        await checkTasksAndInputs(member, catalogue, `${at}.members.${index}`);
-      }
-      return;
+      return { ...node, members: await each(node.members, `${at}.members`) };
     case 'chord':
-      for (const [index, member] of node.header.entries()) {
-        await checkTasksAndInputs(member, catalogue, `${at}.header.${index}`);
-      }
       await catalogue.get(node.callback.task);
-      return;
+      return { ...node, header: await each(node.header, `${at}.header`) };
   }
 }
 
