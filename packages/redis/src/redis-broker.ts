@@ -750,8 +750,7 @@ class RedisBroker implements Broker {
   /** Created on first use: most brokers (every worker's) never touch schedules. */
   private scheduleStore: RedisScheduleStore | undefined;
 
-  async upsertSchedule(request: ScheduleRequest): Promise<ScheduleRecord> {
-    this.binary.assertNoBinary(request.envelope.input, `The input of schedule "${request.id}"`);
+  upsertSchedule(request: ScheduleRequest): Promise<ScheduleRecord> {
     return this.redis.run('upsertSchedule', () => this.schedules().upsert(request));
   }
 
@@ -769,7 +768,10 @@ class RedisBroker implements Broker {
 
   private schedules(): RedisScheduleStore {
     const queues = { queue: (name: string) => this.queue(name), register: (name: string) => this.registerQueue(name) };
-    return (this.scheduleStore ??= new RedisScheduleStore(this.connection, this.prefix, queues, this.jobDefaults));
+    const { connection, prefix, jobDefaults, binary, options } = this;
+    // A replaced input's blob is kept as long as a failed job's record, for the firings that still need it.
+    this.scheduleStore ??= new RedisScheduleStore(connection, prefix, queues, jobDefaults, binary, options.retention.failedAgeMs);
+    return this.scheduleStore;
   }
 }
 

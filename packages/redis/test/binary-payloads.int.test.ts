@@ -254,17 +254,20 @@ describe('typed arrays as binary blobs', () => {
     expect(jobHashes).toEqual([jobKey(first.id)]);
   });
 
-  it('refuses typed arrays in a schedule, which BullMQ copies into every firing without its blob', async () => {
-    const broker = redis.createBroker();
-    const error = await errorOf(
-      broker.upsertSchedule({
-        id: 'nightly',
-        spec: { everyMs: 60_000 },
-        queue: 'default',
-        task: 'scale',
-        envelope: createJobEnvelope({ values: Float32Array.of(1) }, { source: JobSource.Schedule }),
-      }),
-    );
-    expect(isCeleriacError(error, ErrorCode.InvalidInput)).toBe(true);
+  it('refuses a schedule input past maxPayloadBytes with CELERIAC_PAYLOAD_TOO_LARGE, writing nothing', async () => {
+    const broker = redis.createBroker({ maxPayloadBytes: 1024 });
+    const connection = connect();
+    const schedule = (values: Float32Array) => ({
+      id: 'nightly',
+      spec: { everyMs: 60_000 },
+      queue: 'default',
+      task: 'scale',
+      envelope: createJobEnvelope({ values }, { source: JobSource.Schedule }),
+    });
+    const error = await errorOf(broker.upsertSchedule(schedule(new Float32Array(1_000))));
+    expect(isCeleriacError(error, ErrorCode.PayloadTooLarge)).toBe(true);
+    expect(await keysWith(connection, 'nightly')).toEqual([]);
+    expect(await keysWith(connection, ':_meta:schedule-input:')).toEqual([]);
+    expect((await broker.upsertSchedule(schedule(new Float32Array(10)))).ended).toBe(false);
   });
 });

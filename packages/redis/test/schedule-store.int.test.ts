@@ -63,6 +63,33 @@ describe('the Redis schedule store', () => {
     expect(await raw.keys(`${key()}:_meta:schedule-lock:*`)).toEqual([]);
   });
 
+  it('keeps the typed arrays of an input in a blob of its own, which each firing copies, and retires a replaced one', async () => {
+    const broker = redis.createBroker();
+    const values = Float32Array.from({ length: 1_000 }, (_, index) => index / 4);
+    const typed = (array: Float32Array) => request({ envelope: createJobEnvelope({ values: array }, { source: JobSource.Schedule }) });
+    const first = await broker.upsertSchedule(typed(values));
+    expect((first.input as { values: unknown }).values).toEqual(values);
+    const raw = rawRedis();
+    const blobKeys = () => raw.keys(`${key()}:_meta:schedule-input:*`);
+    const [blobKey] = await blobKeys();
+    expect(await raw.pttl(blobKey!)).toBe(-1); // it lives as long as the schedule's input
+    // The pending firing is read with its typed arrays, and copies the blob into its own hash on the way.
+    expect(await broker.getJob(first.nextJobId!)).toMatchObject({ input: { values } });
+    const blobId = blobKey!.split(':').at(-1)!;
+    expect(await raw.hexists(`${key()}:default:${first.nextJobId}`, `celeriac:input:${blobId}`)).toBe(1);
+    // An update stores a new blob, and lets the old one expire after the failed-job retention: firings created from
+    // it may not have copied it yet.
+    const negated = values.map((value) => -value);
+    const updated = await broker.upsertSchedule(typed(negated));
+    expect((updated.input as { values: unknown }).values).toEqual(negated);
+    expect(await broker.getJob(updated.nextJobId!)).toMatchObject({ input: { values: negated } });
+    expect(await raw.pttl(blobKey!)).toBeGreaterThan(0);
+    expect(await blobKeys()).toHaveLength(2);
+    // Removing the schedule retires its current blob the same way.
+    expect(await broker.removeSchedule('hourly')).toBe(true);
+    for (const retired of await blobKeys()) expect(await raw.pttl(retired)).toBeGreaterThan(0);
+  });
+
   it('treats what it reads back as untrusted: a corrupt entry is skipped, not reported', async () => {
     const broker = redis.createBroker();
     await broker.upsertSchedule(request());

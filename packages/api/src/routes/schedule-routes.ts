@@ -6,6 +6,7 @@ import type { CatalogueValidator } from '../internal/catalogue-validator.js';
 import { errorResponses } from './http-schemas.js';
 import { scheduleBodySchema, scheduleIdParams, scheduleListSchema, scheduleRecordSchema } from './schedule-schemas.js';
 import { asRequestError } from '../internal/as-request-error.js';
+import { encodeTypedArrays } from '../internal/typed-array-json.js';
 
 /** What the schedule routes need. */
 export interface ScheduleRoutesOptions {
@@ -34,10 +35,15 @@ export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOptions> = asyn
     async (request) => {
       const entry = await catalogue.get(request.body.task);
       const input = catalogue.parseInput(entry, request.body.input, 'body.input');
-      return asRequestError(() => client.scheduleByName(request.params.id, toScheduleOptions(request.body), entry.name, input), {
-        message: (text) => scheduleToBody(text).replace(/^Invalid schedule options/, 'Invalid schedule'),
-        issuePath: scheduleToBody,
-      });
+      const record = await asRequestError(
+        () => client.scheduleByName(request.params.id, toScheduleOptions(request.body), entry.name, input),
+        {
+          message: (text) => scheduleToBody(text).replace(/^Invalid schedule options/, 'Invalid schedule'),
+          issuePath: scheduleToBody,
+        },
+      );
+      // Typed arrays in the input answer as base64, as they were sent.
+      return encodeTypedArrays(record);
     },
   );
 
@@ -51,7 +57,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOptions> = asyn
         response: { 200: scheduleListSchema, ...errorResponses(503) },
       },
     },
-    async () => ({ schedules: await client.listSchedules() }),
+    async () => ({ schedules: encodeTypedArrays(await client.listSchedules()) }),
   );
 
   app.get(
@@ -65,7 +71,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOptions> = asyn
         response: { 200: scheduleRecordSchema, ...errorResponses(400, 404, 503) },
       },
     },
-    async (request) => client.getSchedule(request.params.id),
+    async (request) => encodeTypedArrays(await client.getSchedule(request.params.id)),
   );
 
   app.delete(

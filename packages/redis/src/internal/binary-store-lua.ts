@@ -22,19 +22,27 @@ return keep and 1 or 0
 `;
 
 /**
- * Reads a job's input blob when it is not in the job's hash: from where it was staged, if the process that created
- * the job (a workflow's step) stopped before moving it there, and moves it now, while the job exists. Only that
- * rare case pays for the blob passing through Lua.
+ * Reads a job's input blob when it is not in the job's hash, and puts it there while the job exists. It is either
+ * staged, when the process that created the job (a workflow's step) stopped before moving it, and then moved; or the
+ * job is a schedule's firing, which BullMQ created from the schedule's data in Lua, and the blob is the schedule's,
+ * shared by every firing, and copied. Only these cases pay for the blob passing through Lua.
  *
- * KEYS[1] the job's hash, KEYS[2] the staged blob; ARGV[1] the hash field. Returns the blob, or nil.
+ * KEYS[1] the job's hash, KEYS[2] the staged blob, KEYS[3] the schedule's blob; ARGV[1] the hash field. Returns the
+ * blob, or nil.
  */
-export const readStagedInputLua = `
+export const readUnattachedInputLua = `
 local blob = redis.call('HGET', KEYS[1], ARGV[1])
 if blob then return blob end
+local exists = redis.call('EXISTS', KEYS[1]) == 1
 blob = redis.call('GET', KEYS[2])
-if blob and redis.call('EXISTS', KEYS[1]) == 1 then
-  redis.call('HSET', KEYS[1], ARGV[1], blob)
-  redis.call('DEL', KEYS[2])
+if blob then
+  if exists then
+    redis.call('HSET', KEYS[1], ARGV[1], blob)
+    redis.call('DEL', KEYS[2])
+  end
+  return blob
 end
+blob = redis.call('GET', KEYS[3])
+if blob and exists then redis.call('HSET', KEYS[1], ARGV[1], blob) end
 return blob
 `;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import {
-  CeleriacError,
   ErrorCode,
   binaryPayloadKey,
   decodeBinaryPayload,
@@ -14,7 +13,7 @@ import {
   type JobRecord,
 } from '@celeriac/core';
 import { metaKeys, type MetaKeys } from './keys.js';
-import { keepBlobLua, readStagedInputLua } from './binary-store-lua.js';
+import { keepBlobLua, readUnattachedInputLua } from './binary-store-lua.js';
 
 /** What every blob field of a job's hash starts with; BullMQ's own fields never do. */
 const blobFieldPrefix = 'celeriac:';
@@ -31,13 +30,13 @@ export const resultBlobField = (blobId: string): string => `${blobFieldPrefix}re
 /** Whether a field of a job's hash is one of celeriac's blobs (binary, not text). */
 export const isBlobField = (field: string): boolean => field.startsWith(blobFieldPrefix);
 
-const readStagedInputCommand = 'celeriacBlobReadStagedInput';
+const readUnattachedInputCommand = 'celeriacBlobReadUnattachedInput';
 /** ioredis's variant of a custom command that answers Buffers instead of strings. */
-const readStagedInputBufferCommand = `${readStagedInputCommand}Buffer` as const;
+const readUnattachedInputBufferCommand = `${readUnattachedInputCommand}Buffer` as const;
 
 /** The connection with the store's scripts defined on it. */
 type BlobConnection = Redis & {
-  [readStagedInputBufferCommand](jobKey: string, stagedKey: string, field: string): Promise<Buffer | null>;
+  [readUnattachedInputBufferCommand](jobKey: string, stagedKey: string, scheduleKey: string, field: string): Promise<Buffer | null>;
 };
 
 /** An input blob, packed and not yet written. */
@@ -66,6 +65,8 @@ const asBuffer = (blob: Uint8Array): Buffer => Buffer.from(blob.buffer, blob.byt
  * puts that HSET in the same MULTI as BullMQ's `add`. A workflow's jobs are created by BullMQ's FlowProducer in a
  * MULTI of its own, so their blobs are first staged under `<prefix>:_meta:staged:<blob id>`, then moved into the
  * hash right after; a reader that finds one still staged (the creating process stopped in between) moves it itself.
+ * A schedule's firings are created by BullMQ from the schedule's data, so they share the schedule's blob
+ * (`<prefix>:_meta:schedule-input:<blob id>`), which each firing's first reader copies into its hash.
  */
 export class BinaryStore {
   private readonly connection: BlobConnection;
@@ -77,7 +78,7 @@ export class BinaryStore {
     /** The largest blob one value may have, in bytes. */
     readonly maxBytes: number,
   ) {
-    connection.defineCommand(readStagedInputCommand, { lua: readStagedInputLua, numberOfKeys: 2 });
+    connection.defineCommand(readUnattachedInputCommand, { lua: readUnattachedInputLua, numberOfKeys: 3 });
     this.connection = connection as BlobConnection;
     this.keys = metaKeys(keyPrefix);
   }
@@ -88,9 +89,7 @@ export class BinaryStore {
    * @throws CeleriacError `CELERIAC_PAYLOAD_TOO_LARGE`
    */
   packInput(envelope: JobEnvelope, jobId: string): { envelope: JobEnvelope; blob?: InputBlob } {
-    const { value, blob } = this.encode(envelope.input, `the input of job "${jobId}"`);
-    if (!blob) return { envelope };
-    return { envelope: { ...envelope, input: value }, blob: { id: blobIdOf(value), bytes: asBuffer(blob) } };
+    return this.pack(envelope, `the input of job "${jobId}"`);
   }
 
   /**
@@ -143,23 +142,30 @@ export class BinaryStore {
   }
 
   /**
-   * Refuses a value with typed arrays where no blob can follow it (a schedule's template, copied by BullMQ into each
-   * firing).
-   * @throws CeleriacError `CELERIAC_INVALID_INPUT`
+   * Takes the typed arrays out of a schedule's input into a blob of the schedule's own. BullMQ creates each firing
+   * from the schedule's data in Lua, so no blob can go with it: a firing copies this one into its hash when it is
+   * first read. Returns the envelope for the schedule to store.
+   * @throws CeleriacError `CELERIAC_PAYLOAD_TOO_LARGE`, before anything is written
    */
-  assertNoBinary(value: unknown, what: string): void {
-    try {
-      // A limit of 0 bytes throws at the first typed array, before anything is copied.
-      encodeBinaryPayload(value, { maxBytes: 0, what, newId: randomUUID });
-    } catch (error) {
-      if (!isCeleriacError(error, ErrorCode.PayloadTooLarge)) throw error;
-      throw new CeleriacError(
-        ErrorCode.InvalidInput,
-        `${what} holds typed arrays, which schedules cannot carry yet. Store the data elsewhere and schedule a task ` +
-          'that takes a reference to it (an object-store key).',
-        { details: {} },
-      );
-    }
+  async storeScheduleInput(envelope: JobEnvelope, scheduleId: string): Promise<JobEnvelope> {
+    const { envelope: packed, blob } = this.pack(envelope, `the input of schedule "${scheduleId}"`);
+    if (blob) await this.connection.set(this.keys.scheduleInput(blob.id), blob.bytes);
+    return packed;
+  }
+
+  /**
+   * Lets the blob of a schedule's input (as stored) expire after `ttlMs`, rather than deleting it: firings created
+   * from it may not have copied it yet.
+   */
+  async retireScheduleInput(input: unknown, ttlMs: number): Promise<void> {
+    if (isBinaryPayload(input)) await this.connection.pexpire(this.keys.scheduleInput(input[binaryPayloadKey].id), ttlMs);
+  }
+
+  /** A schedule's input for display: with its typed arrays back, or as stored when its blob is missing or corrupt. */
+  async decodeScheduleInput(input: unknown, scheduleId: string): Promise<unknown> {
+    if (!isBinaryPayload(input)) return input;
+    const blob = await this.connection.getBuffer(this.keys.scheduleInput(input[binaryPayloadKey].id));
+    return decodeForDisplay(input, blob ?? undefined, `the input of schedule "${scheduleId}"`);
   }
 
   /**
@@ -169,10 +175,11 @@ export class BinaryStore {
   async decodeInput(queue: string, jobId: string, input: unknown): Promise<unknown> {
     if (!isBinaryPayload(input)) return input;
     const blobId = input[binaryPayloadKey].id;
-    // A plain HGET first: the blob is in the hash unless a workflow's step stopped before moving it there.
+    // A plain HGET first: the blob is in the hash unless a workflow's step stopped before moving it there, or the
+    // job is a schedule's firing read for the first time.
     const blob =
       (await this.connection.hgetBuffer(this.jobKey(queue, jobId), inputBlobField(blobId))) ??
-      (await this.readStagedInput(queue, jobId, blobId));
+      (await this.readUnattachedInput(queue, jobId, blobId));
     return decodeBinaryPayload(input, blob, `the input of job "${jobId}"`);
   }
 
@@ -218,7 +225,7 @@ export class BinaryStore {
   async decodeRecord(record: JobRecord, blobs: ReadonlyMap<string, Buffer>): Promise<void> {
     if (isBinaryPayload(record.input)) {
       const blobId = record.input[binaryPayloadKey].id;
-      const blob = blobs.get(inputBlobField(blobId)) ?? (await this.readStagedInput(record.queue, record.id, blobId));
+      const blob = blobs.get(inputBlobField(blobId)) ?? (await this.readUnattachedInput(record.queue, record.id, blobId));
       record.input = decodeForDisplay(record.input, blob, `the input of job "${record.id}"`);
     }
     if (isBinaryPayload(record.result)) {
@@ -259,12 +266,26 @@ export class BinaryStore {
 
   /**
    * An input blob that is not in its job's hash: still staged, when the process that created the job (a workflow's
-   * step) stopped before moving it. Moves it into the hash on the way (in Lua, so the job is checked to still exist).
+   * step) stopped before moving it; or its schedule's, when the job is a firing. Puts it into the hash on the way (in
+   * Lua, so the job is checked to still exist).
    */
-  private async readStagedInput(queue: string, jobId: string, blobId: string): Promise<Buffer | undefined> {
-    const staged = this.keys.staged(blobId);
-    const blob = await this.connection[readStagedInputBufferCommand](this.jobKey(queue, jobId), staged, inputBlobField(blobId));
+  private async readUnattachedInput(queue: string, jobId: string, blobId: string): Promise<Buffer | undefined> {
+    const { staged, scheduleInput } = this.keys;
+    const field = inputBlobField(blobId);
+    const blob = await this.connection[readUnattachedInputBufferCommand](
+      this.jobKey(queue, jobId),
+      staged(blobId),
+      scheduleInput(blobId),
+      field,
+    );
     return blob ?? undefined;
+  }
+
+  /** Takes the typed arrays out of an envelope's input: the envelope to store, and their blob when there are any. */
+  private pack(envelope: JobEnvelope, what: string): { envelope: JobEnvelope; blob?: InputBlob } {
+    const { value, blob } = this.encode(envelope.input, what);
+    if (!blob) return { envelope };
+    return { envelope: { ...envelope, input: value }, blob: { id: blobIdOf(value), bytes: asBuffer(blob) } };
   }
 
   private encode(value: unknown, what: string) {

@@ -29,6 +29,11 @@ export function metaKeys(keyPrefix: string) {
     cancelledBinary: (id: string) => `${meta}:cancelled-binary:${id}`,
     /** String: a workflow job's input blob, written before the job exists and moved into its hash right after. */
     staged: (blobId: string) => `${meta}:staged:${blobId}`,
+    /**
+     * String: the blob of a schedule's input, copied into each firing's hash when the firing is first read. It lives
+     * as long as the schedule's input, then expires after a grace period (see RedisScheduleStore).
+     */
+    scheduleInput: (blobId: string) => `${meta}:schedule-input:${blobId}`,
     /** String with a TTL: a workflow's record (its plan, with the id of every job). */
     workflow: (id: string) => `${meta}:workflow:${id}`,
     /** Sorted set: `[queue, job id]` JSON → the job's children deadline (ms); see ChildrenDeadlines. */

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { CeleriacError, ErrorCode, jobEnvelopeSchema, nameSchema, omitUndefined } from '@celeriac/core';
 import type { ScheduleRecord, ScheduleRequest, ScheduleSpec } from '@celeriac/broker';
+import type { BinaryStore } from './binary-store.js';
 import { celeriacBackoff } from './consumed-job.js';
 
 /** The broker's queues, as the schedule store uses them. */
@@ -68,6 +69,8 @@ const firingOptionsSchema = z.object({ repeat: z.object({ count: z.number().int(
 interface Inspected {
   readonly record: ScheduleRecord;
   readonly iterations: number;
+  /** The input as stored: packed, when it has typed arrays (see `BinaryStore.storeScheduleInput`). */
+  readonly storedInput: unknown;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -91,6 +94,13 @@ export class RedisScheduleStore {
     private readonly queues: ScheduleQueues,
     /** The BullMQ options every job gets (retention), which each firing gets too. */
     private readonly jobDefaults: JobSchedulerTemplateOptions,
+    /** Where the typed arrays of a schedule's input live, beside the schedule. */
+    private readonly binary: BinaryStore,
+    /**
+     * How long the blob of a replaced or removed input stays, for the firings already created from it that no worker
+     * has read yet (a firing copies it when first read).
+     */
+    private readonly retiredInputTtlMs: number,
   ) {
     this.indexKey = `${keyPrefix}:_meta:schedules`;
     this.lockKeyPrefix = `${keyPrefix}:_meta:schedule-lock:`;
@@ -106,28 +116,45 @@ export class RedisScheduleStore {
   async upsert(request: ScheduleRequest): Promise<ScheduleRecord> {
     assertSchedulable(request.spec);
     return this.withLock(request.id, async () => {
-      let previous = await this.inspect(request.id);
+      const previous = await this.inspect(request.id);
       // An ended schedule stays ended: an app that declares its schedules at every start must not revive it.
       const { limit } = request.spec;
       if (previous && limit !== undefined && previous.record.firedCount >= limit) return previous.record;
-      let firedCount = previous?.record.firedCount ?? 0;
-      if (previous && previous.record.queue !== request.queue) {
-        // Moving to another queue: a new scheduler there, which no worker can have taken from yet.
-        await this.removeFrom(previous.record.queue, request.id);
-        previous = undefined;
+      const envelope = await this.binary.storeScheduleInput(request.envelope, request.id);
+      let record: ScheduleRecord;
+      try {
+        record = await this.writeCounting({ ...request, envelope }, previous);
+      } catch (error) {
+        // Retired, not deleted: the scheduler may have been written before the failure, and its firings would need
+        // the blob until the caller, told of the failure, upserts again.
+        await this.binary.retireScheduleInput(envelope.input, this.retiredInputTtlMs).catch(() => undefined);
+        throw error;
       }
-      for (let recount = 0; ; recount++) {
-        await this.write(request, firedCount);
-        const stored = await this.inspect(request.id);
-        if (!stored) break;
-        const takenMeanwhile = stored.iterations - (previous?.iterations ?? stored.iterations);
-        if (takenMeanwhile <= 0 || recount === maxRecounts) return stored.record;
-        firedCount += takenMeanwhile;
-        previous = stored;
-      }
-      throw new CeleriacError(ErrorCode.Internal, `Schedule "${request.id}" was written but cannot be read back.`, {
-        details: { id: request.id },
-      });
+      await this.binary.retireScheduleInput(previous?.storedInput, this.retiredInputTtlMs);
+      return record;
+    });
+  }
+
+  /** Writes the schedule, counting its firings so far, and again while workers take firings meanwhile (see `upsert`). */
+  private async writeCounting(request: ScheduleRequest, previous: Inspected | undefined): Promise<ScheduleRecord> {
+    let firedCount = previous?.record.firedCount ?? 0;
+    let before = previous;
+    if (before && before.record.queue !== request.queue) {
+      // Moving to another queue: a new scheduler there, which no worker can have taken from yet.
+      await this.removeFrom(before.record.queue, request.id);
+      before = undefined;
+    }
+    for (let recount = 0; ; recount++) {
+      await this.write(request, firedCount);
+      const stored = await this.inspect(request.id);
+      if (!stored) break;
+      const takenMeanwhile = stored.iterations - (before?.iterations ?? stored.iterations);
+      if (takenMeanwhile <= 0 || recount === maxRecounts) return stored.record;
+      firedCount += takenMeanwhile;
+      before = stored;
+    }
+    throw new CeleriacError(ErrorCode.Internal, `Schedule "${request.id}" was written but cannot be read back.`, {
+      details: { id: request.id },
     });
   }
 
@@ -212,12 +239,12 @@ export class RedisScheduleStore {
       task: stored.name,
       queue: queueName,
       spec: toSpec(stored),
-      input: stored.template.data.input,
+      input: await this.binary.decodeScheduleInput(stored.template.data.input, id),
       firedCount: pending ? latest - 1 : latest,
       ended: last && !pending,
       ...(pending && nextJobId && stored.next ? { nextRunAt: new Date(stored.next).toISOString(), nextJobId } : {}),
     };
-    return { record, iterations };
+    return { record, iterations, storedInput: stored.template.data.input };
   }
 
   /** Runs `work` holding the schedule's lock, so upserts of one schedule from several API instances take turns. */
@@ -245,8 +272,10 @@ export class RedisScheduleStore {
   /** Removes a scheduler and its pending firing from one queue. */
   private async removeFrom(queueName: string, id: string): Promise<void> {
     const queue = this.queues.queue(queueName);
-    const next = (await queue.getJobScheduler(id))?.next;
+    const scheduler = storedSchedulerSchema.safeParse(await queue.getJobScheduler(id)).data;
+    const next = scheduler?.next;
     await queue.removeJobScheduler(id);
+    await this.binary.retireScheduleInput(scheduler?.template.data.input, this.retiredInputTtlMs);
     if (typeof next !== 'number') return;
     // BullMQ removes a delayed firing with its scheduler, but not one that is already due and waiting for a worker.
     // A worker that takes it meanwhile keeps it (remove refuses a locked job); it runs once and has no successor.
