@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ErrorCode, defineTask, toCatalogueEntry } from '@celeriac/core';
+import { ErrorCode, toCatalogueEntry } from '@celeriac/core';
 import { createRedisBroker, createRedisConnection } from '@celeriac/redis';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiKey, createApiServer } from '@celeriac/api';
+import { add } from './fixtures/test-tasks.js';
 
 const redis = useTestRedis();
-
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {

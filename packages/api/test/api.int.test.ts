@@ -1,28 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, defineTask, toCatalogueEntry } from '@celeriac/core';
+import { ErrorCode, toCatalogueEntry } from '@celeriac/core';
 import { spawnRedisServer } from '@celeriac/redis';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiServer, type ApiOptions } from '@celeriac/api';
+import { add, postJson } from './fixtures/api-fixtures.js';
 
 const redis = useTestRedis();
-
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 
 /** An API on this test's prefix, with `add` published as a worker would publish it. */
 async function startApi(options: Partial<ApiOptions> = {}): Promise<FastifyInstance> {
   await redis.createBroker().publishCatalogue([toCatalogueEntry(add)]);
   return redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false, auth: false, ...options }));
 }
-
-const postJson = (app: FastifyInstance, url: string, payload: unknown) =>
-  app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
 
 describe('HTTP API', () => {
   it('answers liveness and readiness', async () => {

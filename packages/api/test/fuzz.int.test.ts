@@ -4,6 +4,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { defineTask, f32Array, toCatalogueEntry } from '@celeriac/core';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiKey, createApiServer } from '@celeriac/api';
+import { add } from './fixtures/api-fixtures.js';
 
 const redis = useTestRedis();
 
@@ -11,12 +12,6 @@ const redis = useTestRedis();
 const requests = 10_000;
 const seed = 0x5eed_ce1e;
 
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 const scale = defineTask({
   name: 'scale',
   input: z.object({ values: f32Array(), factor: z.number(), tags: z.array(z.string()).max(4).optional() }),

@@ -5,15 +5,10 @@ import { ErrorCode, TaskFailure, defineTask, f32Array, toCatalogueEntry, type Wo
 import type { Broker } from '@celeriac/broker';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiServer, type ApiOptions } from '@celeriac/api';
+import { add } from './fixtures/api-fixtures.js';
 
 const redis = useTestRedis();
 
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 const echo = defineTask({ name: 'echo', queue: 'other', input: z.object({ text: z.string() }), output: z.string(), handler: ({ text }) => text });
 const scale = defineTask({ name: 'scale', input: z.object({ v: f32Array() }), output: z.number(), handler: () => 0 });
 

@@ -1,18 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, defineTask, toCatalogueEntry } from '@celeriac/core';
+import { ErrorCode, toCatalogueEntry } from '@celeriac/core';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiServer } from '@celeriac/api';
+import { add } from './fixtures/api-fixtures.js';
 
 const redis = useTestRedis();
-
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 
 /** An API on this test's prefix, with `add` published as a worker would publish it. */
 async function startApi(): Promise<FastifyInstance> {

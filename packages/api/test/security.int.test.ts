@@ -1,20 +1,13 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
-import { ErrorCode, defineTask, toCatalogueEntry } from '@celeriac/core';
+import { ErrorCode, toCatalogueEntry } from '@celeriac/core';
 import { spawnRedisServer } from '@celeriac/redis';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiKey, createApiServer, type ApiOptions, type ApiScope } from '@celeriac/api';
+import { add } from './fixtures/api-fixtures.js';
 
 const redis = useTestRedis();
-
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 
 /** One key per scope set, made fresh for each server. */
 function makeKeys() {

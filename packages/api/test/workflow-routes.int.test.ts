@@ -4,15 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { ErrorCode, defineTask, toCatalogueEntry } from '@celeriac/core';
 import { useTestRedis } from '@celeriac/testing';
 import { createApiServer } from '@celeriac/api';
+import { add, postJson } from './fixtures/api-fixtures.js';
 
 const redis = useTestRedis();
 
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
 const double = defineTask({ name: 'double', input: z.number(), output: z.number(), handler: (n) => n * 2 });
 
 /** An API on this test's prefix, with the tasks published as a worker would publish them. */
@@ -20,9 +15,6 @@ async function startApi(): Promise<FastifyInstance> {
   await redis.createBroker().publishCatalogue([toCatalogueEntry(add), toCatalogueEntry(double)]);
   return redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false, auth: false }));
 }
-
-const postJson = (app: FastifyInstance, url: string, payload: unknown) =>
-  app.inject({ method: 'POST', url, payload: JSON.stringify(payload), headers: { 'content-type': 'application/json' } });
 
 const chainOfTwo = {
   kind: 'chain',

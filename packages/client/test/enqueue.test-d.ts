@@ -2,13 +2,7 @@ import { describe, expectTypeOf, test } from 'vitest';
 import { z } from 'zod';
 import { defineTask, type JobRecord, type JobState } from '@celeriac/core';
 import { createClient, type JobHandle } from '@celeriac/client';
-
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
+import { add } from './fixtures/tasks.js';
 
 const greet = defineTask({
   name: 'greet',

@@ -1,14 +1,6 @@
 import { describe, expectTypeOf, test } from 'vitest';
-import { z } from 'zod';
-import { defineTask } from '@celeriac/core';
 import { createClient, type ScheduleRecord } from '@celeriac/client';
-
-const add = defineTask({
-  name: 'add',
-  input: z.object({ x: z.number(), y: z.number() }),
-  output: z.number(),
-  handler: ({ x, y }) => x + y,
-});
+import { add } from './fixtures/tasks.js';
 
 // Type tests are compiled, never run: the client is never connected.
 const client = createClient();
