@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ErrorCode } from '@celeriac/core';
 import { createGpuExecutor, elementwise, reduction, testingLoseDeviceEnv, type GpuExecutor } from '@celeriac/gpu';
 import { afterAll, expect, it, vi } from 'vitest';
@@ -98,6 +99,39 @@ describeGpu('executor crashes', capability, () => {
     expect((await crashing.stats()).executorStarts).toBe(3);
   });
 });
+
+describeGpu('executor crashes noticed by a send', capability, () => {
+  const crashing: GpuExecutor = createGpuExecutor();
+  afterAll(() => crashing.close());
+
+  it('forks a fresh process for the next call as soon as a send finds the process dead, before its exit is seen', async () => {
+    // Which Node notices first, the broken channel or the exit, varies from one kill to the next: five kills.
+    for (let kill = 0; kill < 5; kill++) {
+      await crashing.run(add, small);
+      const pid = crashing.pid as number;
+      process.kill(pid, 'SIGKILL');
+      // Dead, and not yet reaped: Node has not seen the exit, so this call is written to the dead process's channel,
+      // and fails as crashed. The next call, made at once (no turn of the event loop in between, as the worker
+      // reruns a kernel), must go to a fresh process, not to the dead one again.
+      waitUntilDeadSync(pid);
+      const first = await crashing.run(add, small).catch((error: unknown) => error);
+      const second = await crashing.run(add, small).catch((error: unknown) => error);
+      expect(first).toMatchObject({ code: ErrorCode.GpuExecutorCrashed, details: { pid } });
+      expect(second).toEqual({ z: new Float32Array([11, 22, 33]) });
+      expect(crashing.pid).not.toBe(pid);
+    }
+  });
+});
+
+/** Blocks until `pid` has died (a zombie not yet reaped), without giving Node's event loop a turn to notice. */
+function waitUntilDeadSync(pid: number): void {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+  }
+  throw new Error(`process ${pid} was still alive 5 s after SIGKILL`);
+}
 
 describeGpu('device loss (the testing hook)', capability, () => {
   const losing: GpuExecutor = createGpuExecutor({ env: { [testingLoseDeviceEnv]: 'loseMe' } });

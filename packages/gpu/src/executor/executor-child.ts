@@ -48,10 +48,13 @@ export class ExecutorChild {
   private ended = false;
   /** The aborted call this process was killed for, if any: the other pending calls' errors say so. */
   private killedFor: string | undefined;
+  /** A send found the channel broken: the process is dead or dying, though its exit may not have been seen yet. */
+  private channelBroken = false;
 
   /**
    * @param onEnd - called once the process can take no more calls: when it exits, or as soon as it is killed to stop
-   *   an aborted call, so the executor forks a fresh one for the next call without waiting for the exit
+   *   an aborted call or a send finds its channel broken, so the executor forks a fresh one for the next call
+   *   without waiting for the exit (it may be called more than once)
    */
   constructor(
     options: ResolvedGpuExecutorOptions,
@@ -84,9 +87,9 @@ export class ExecutorChild {
     this.updateRef();
   }
 
-  /** Whether the process still takes calls: not exited, and not killed to stop an aborted call. */
+  /** Whether the process still takes calls: not exited, not killed to stop an aborted call, its channel whole. */
   get live(): boolean {
-    return !this.ended && this.killedFor === undefined;
+    return !this.ended && this.killedFor === undefined && !this.channelBroken;
   }
 
   /** The process id, for diagnostics and tests that kill it. */
@@ -110,8 +113,13 @@ export class ExecutorChild {
       this.pending.set(id, { resolve, reject, dispose: () => signal?.removeEventListener('abort', onAbort) });
       this.updateRef();
       this.child.send({ ...call, id }, (error) => {
-        // The channel broke (the child died); 'exit' follows and reports the crash, unless the call is gone.
-        if (error !== null) this.reject(id, this.crashedError(null, null, error));
+        if (error === null) return;
+        // The channel broke: the child died. Node may report that before the exit, in the same turn of the event
+        // loop, so this process is given up now: a call made at once (a rerun of this one) goes to a fresh process
+        // instead of failing here again. 'exit' follows and reports the crash to the calls still pending.
+        this.channelBroken = true;
+        this.onEnd();
+        this.reject(id, this.crashedError(null, null, error));
       });
     });
   }
