@@ -16,7 +16,10 @@ export interface SandboxPoolStats {
   readonly busy: number;
   /** Threads started since the pool was created. */
   readonly started: number;
-  /** Threads ended before close(): killed at a limit, died, or recycled (maxTasksPerThread, maxMemoryPerThreadMb). */
+  /**
+   * Working threads ended before close(): killed at a limit, died, or recycled (maxTasksPerThread,
+   * maxMemoryPerThreadMb). A thread that could not load the tasks module never worked, so it is not counted.
+   */
   readonly replaced: number;
   /** Runs that reached a thread and settled, whatever their outcome. */
   readonly completed: number;
@@ -252,7 +255,8 @@ class ThreadPool implements SandboxPool, RunHolder, ThreadEvents {
     const at = this.threads.indexOf(thread);
     if (at < 0) return;
     this.threads.splice(at, 1);
-    if (!this.closing) this.counters.replaced += 1;
+    // Only loaded threads: how the exit of one that failed to load falls against start()'s close is a matter of timing.
+    if (!this.closing && thread.loaded) this.counters.replaced += 1;
     void thread.terminate();
   }
 
