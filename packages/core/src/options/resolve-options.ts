@@ -20,7 +20,8 @@ export function toValidationIssues(error: z.ZodError, root: string): ValidationI
  */
 function explainIssue(issue: z.core.$ZodIssue, path: readonly string[]): ValidationIssue[] {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ path: path.join('.'), message: issue.message }];
-  const wrongType = (issues: readonly z.core.$ZodIssue[]) => issues.length === 1 && issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0;
+  const wrongType = (issues: readonly z.core.$ZodIssue[]) =>
+    issues.length === 1 && issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0;
   const fitting = issue.errors.filter((issues) => !wrongType(issues));
   if (fitting.length === 0) {
     const expected = [...new Set(issue.errors.map((issues) => (issues[0] as z.core.$ZodIssueInvalidType).expected))];
