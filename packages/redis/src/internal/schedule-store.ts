@@ -65,12 +65,14 @@ const storedSchedulerSchema = z.object({
 /** The part of a firing's BullMQ options that numbers it: the n-th firing of its schedule has `count` n. */
 const firingOptionsSchema = z.object({ repeat: z.object({ count: z.number().int().positive() }) });
 
-/** A schedule as read, with BullMQ's tally of firings created by workers (see `upsert`). */
+/**
+ * A schedule as read, with BullMQ's tally of firings created by workers (see `upsert`). Its record's input is as
+ * stored: packed, when it has typed arrays (see `BinaryStore.storeScheduleInput`); {@link RedisScheduleStore.decoded}
+ * reads their blob only for a record that leaves the store.
+ */
 interface Inspected {
   readonly record: ScheduleRecord;
   readonly iterations: number;
-  /** The input as stored: packed, when it has typed arrays (see `BinaryStore.storeScheduleInput`). */
-  readonly storedInput: unknown;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -119,7 +121,7 @@ export class RedisScheduleStore {
       const previous = await this.inspect(request.id);
       // An ended schedule stays ended: an app that declares its schedules at every start must not revive it.
       const { limit } = request.spec;
-      if (previous && limit !== undefined && previous.record.firedCount >= limit) return previous.record;
+      if (previous && limit !== undefined && previous.record.firedCount >= limit) return this.decoded(previous.record);
       const envelope = await this.binary.storeScheduleInput(request.envelope, request.id);
       let record: ScheduleRecord;
       try {
@@ -130,8 +132,8 @@ export class RedisScheduleStore {
         await this.binary.retireScheduleInput(envelope.input, this.retiredInputTtlMs).catch(() => undefined);
         throw error;
       }
-      await this.binary.retireScheduleInput(previous?.storedInput, this.retiredInputTtlMs);
-      return record;
+      await this.binary.retireScheduleInput(previous?.record.input, this.retiredInputTtlMs);
+      return this.decoded(record);
     });
   }
 
@@ -160,16 +162,18 @@ export class RedisScheduleStore {
 
   /** See {@link ScheduleStore.getSchedule}. */
   async get(id: string): Promise<ScheduleRecord | undefined> {
-    return (await this.inspect(id))?.record;
+    const inspected = await this.inspect(id);
+    return inspected && this.decoded(inspected.record);
   }
 
   /** See {@link ScheduleStore.listSchedules}. */
   async list(): Promise<ScheduleRecord[]> {
     const index = await this.connection.hgetall(this.indexKey);
     const records = await Promise.all(
-      Object.entries(index).map(async ([id, queue]) =>
-        nameSchema.safeParse(queue).success ? (await this.read(queue, id))?.record : undefined,
-      ),
+      Object.entries(index).map(async ([id, queue]) => {
+        const inspected = nameSchema.safeParse(queue).success ? await this.read(queue, id) : undefined;
+        return inspected && this.decoded(inspected.record);
+      }),
     );
     return records.filter((record) => record !== undefined).sort((a, b) => a.id.localeCompare(b.id));
   }
@@ -206,6 +210,11 @@ export class RedisScheduleStore {
     });
   }
 
+  /** A record as it leaves the store: its input with the typed arrays back (one read of their blob, if any). */
+  private async decoded(record: ScheduleRecord): Promise<ScheduleRecord> {
+    return { ...record, input: await this.binary.decodeScheduleInput(record.input, record.id) };
+  }
+
   private async inspect(id: string): Promise<Inspected | undefined> {
     const queue = await this.queueOf(id);
     return queue === undefined ? undefined : this.read(queue, id);
@@ -239,12 +248,12 @@ export class RedisScheduleStore {
       task: stored.name,
       queue: queueName,
       spec: toSpec(stored),
-      input: await this.binary.decodeScheduleInput(stored.template.data.input, id),
+      input: stored.template.data.input,
       firedCount: pending ? latest - 1 : latest,
       ended: last && !pending,
       ...(pending && nextJobId && stored.next ? { nextRunAt: new Date(stored.next).toISOString(), nextJobId } : {}),
     };
-    return { record, iterations, storedInput: stored.template.data.input };
+    return { record, iterations };
   }
 
   /** Runs `work` holding the schedule's lock, so upserts of one schedule from several API instances take turns. */
