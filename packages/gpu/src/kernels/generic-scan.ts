@@ -3,7 +3,7 @@ import type { ArgDescriptor, KernelArgs, KernelOutputs } from './arg-descriptor.
 import { requireWgslText, toStatement } from './builder-options.js';
 import type { Dtype } from './dtype.js';
 import { KernelKind, ResultKind, type KernelSpec } from './kernel-spec.js';
-import { buildScanSpec, resolveScanBuilder } from './scan-spec.js';
+import { buildScanSpec, requireScanExpressions, resolveScanBuilder } from './scan-spec.js';
 
 /** What you pass to {@link genericScan}. */
 export interface GenericScanOptions<A extends Readonly<Record<string, ArgDescriptor>>> {
@@ -72,9 +72,7 @@ export function genericScan<const A extends Readonly<Record<string, ArgDescripto
     name,
     layout,
     dtype: options.dtype,
-    neutral: requireWgslText(name, 'neutral', options.neutral),
-    scan: requireWgslText(name, 'scan', options.scan),
-    input: requireWgslText(name, 'input', options.input),
+    ...requireScanExpressions(name, options),
     isSegmentStart:
       options.isSegmentStart === undefined ? undefined : requireWgslText(name, 'isSegmentStart', options.isSegmentStart),
     output: toStatement(requireWgslText(name, 'output', options.output)),

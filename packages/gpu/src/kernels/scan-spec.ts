@@ -1,4 +1,4 @@
-import { resolveKernelName, resolvePreamble } from './builder-options.js';
+import { requireWgslText, resolveKernelName, resolvePreamble } from './builder-options.js';
 import { assertDtype, bytesOf, type Dtype } from './dtype.js';
 import { GpuFeature } from './gpu-feature.js';
 import { renderBlockCount } from './run-sizes.js';
@@ -49,6 +49,22 @@ export function resolveScanBuilder(
   const layout = buildKernelLayout(name, options.args, allowOutputs);
   assertNoReservedNames(name, layout, scanReservedNames);
   return { name, layout, preamble: resolvePreamble(name, options.preamble) };
+}
+
+/**
+ * Checks the expressions of a scan the caller writes (inclusiveScan, exclusiveScan, genericScan): its `neutral`, its
+ * `scan` of `a` and `b`, and the `input` of element `i`.
+ * @throws CeleriacError `CELERIAC_KERNEL_INVALID_ARGUMENTS` naming the one that is missing or not text
+ */
+export function requireScanExpressions(
+  name: string,
+  options: { readonly neutral: unknown; readonly scan: unknown; readonly input: unknown },
+): { readonly neutral: string; readonly scan: string; readonly input: string } {
+  return {
+    neutral: requireWgslText(name, 'neutral', options.neutral),
+    scan: requireWgslText(name, 'scan', options.scan),
+    input: requireWgslText(name, 'input', options.input),
+  };
 }
 
 /** Everything that distinguishes one scan kernel from another; every scan builder ends in {@link buildScanSpec}. */

@@ -1,10 +1,9 @@
 import type { GpuKernel } from '@celeriac/core';
 import type { KernelArgs } from './arg-descriptor.js';
-import { requireWgslText } from './builder-options.js';
 import { bytesOf, type Dtype, type TypedArrayFor } from './dtype.js';
 import { KernelKind, ResultKind, type KernelSpec } from './kernel-spec.js';
 import type { ReductionArgDescriptor } from './reduction.js';
-import { buildScanSpec, resolveScanBuilder } from './scan-spec.js';
+import { buildScanSpec, requireScanExpressions, resolveScanBuilder } from './scan-spec.js';
 
 /** What you pass to {@link inclusiveScan} and {@link exclusiveScan}. */
 export interface ScanOptions<A extends Readonly<Record<string, ReductionArgDescriptor>>, D extends Dtype> {
@@ -77,9 +76,7 @@ function buildPrefixScan<A extends Readonly<Record<string, ReductionArgDescripto
     name,
     layout,
     dtype: options.dtype,
-    neutral: requireWgslText(name, 'neutral', options.neutral),
-    scan: requireWgslText(name, 'scan', options.scan),
-    input: requireWgslText(name, 'input', options.input),
+    ...requireScanExpressions(name, options),
     isSegmentStart: undefined,
     output: `_scanned[i] = ${written};`,
     preamble,
