@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '@celeriac/client';
 import { useTestRedis } from '@celeriac/testing';
 import { chaosSize, reportChaos, sleep, useChaosScope } from './support/chaos-scope.js';
-import { createJobLedger } from './support/job-ledger.js';
 import { produceJobs } from './support/produce-jobs.js';
 import { untilSettled } from './support/until-settled.js';
 import { gpuExecutorPids } from '../fixtures/gpu-executor-processes.js';
-import { createWorkerFleet, gpuLedgerTasksModule } from './support/worker-processes.js';
+import { gpuLedgerTasksModule } from './support/worker-processes.js';
+import { createLedgerFleet } from './support/ledger-fleet.js';
 
 const redis = useTestRedis();
 const scope = useChaosScope();
@@ -29,15 +29,12 @@ async function until<T>(probe: () => T | undefined, timeoutMs: number, what: str
 describe('chaos: GPU executor crash under load', () => {
   it(`reruns the kernel calls of ${crashes} SIGKILLed executors: every GPU job completes, and the worker heals itself`, { timeout: 600_000 }, async (ctx) => {
     const startedAtMs = Date.now();
-    const ledger = createJobLedger();
-    scope.defer(() => ledger.remove());
-    const fleet = createWorkerFleet(scope, {
+    const { ledger, fleet } = createLedgerFleet(scope, {
       tasksModule: gpuLedgerTasksModule,
       redisUrl: redis.url,
       prefix: redis.prefix,
       lease: '5s',
       concurrency: 1,
-      env: ledger.env,
     });
     const worker = await fleet.start();
     // The worker logs "GPU ready" before "worker started" when its executor found an adapter.

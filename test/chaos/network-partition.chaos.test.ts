@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '@celeriac/client';
 import { useTestRedis } from '@celeriac/testing';
 import { chaosSize, randomBetween, reportChaos, sleep, useChaosScope } from './support/chaos-scope.js';
-import { createJobLedger, type JobLedger } from './support/job-ledger.js';
+import type { JobLedger } from './support/job-ledger.js';
 import { produceJobs } from './support/produce-jobs.js';
 import { createTcpProxy, type CutMode, type TcpProxy } from './support/tcp-proxy.js';
 import { untilSettled } from './support/until-settled.js';
-import { createWorkerFleet, ledgerTasksModule, type WorkerProcess } from './support/worker-processes.js';
+import { ledgerTasksModule, type WorkerProcess } from './support/worker-processes.js';
+import { createLedgerFleet } from './support/ledger-fleet.js';
 
 const redis = useTestRedis();
 const scope = useChaosScope();
@@ -18,17 +19,14 @@ const concurrency = 8;
 
 /** One worker reaches Redis through the proxy; a second one, connected directly, takes over whatever it loses. */
 async function startScenario(leaseMs: number): Promise<{ ledger: JobLedger; proxy: TcpProxy; cutOff: WorkerProcess }> {
-  const ledger = createJobLedger();
-  scope.defer(() => ledger.remove());
   const proxy = await createTcpProxy(Number(new URL(redis.url).port));
   scope.defer(() => proxy.close());
-  const fleet = createWorkerFleet(scope, {
+  const { ledger, fleet } = createLedgerFleet(scope, {
     tasksModule: ledgerTasksModule,
     redisUrl: redis.url,
     prefix: redis.prefix,
     lease: `${leaseMs}ms`,
     concurrency,
-    env: ledger.env,
   });
   const [cutOff] = await Promise.all([fleet.start(proxy.url), fleet.start()]);
   return { ledger, proxy, cutOff };

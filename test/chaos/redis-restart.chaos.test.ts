@@ -6,10 +6,10 @@ import { ErrorCode } from '@celeriac/core';
 import { createClient } from '@celeriac/client';
 import { spawnRedisServer, type SpawnedRedisServer } from '@celeriac/redis';
 import { chaosSize, randomBetween, reportChaos, sleep, useChaosScope } from './support/chaos-scope.js';
-import { createJobLedger } from './support/job-ledger.js';
 import { produceJobs } from './support/produce-jobs.js';
 import { untilSettled } from './support/until-settled.js';
-import { createWorkerFleet, ledgerTasksModule } from './support/worker-processes.js';
+import { ledgerTasksModule } from './support/worker-processes.js';
+import { createLedgerFleet } from './support/ledger-fleet.js';
 
 const scope = useChaosScope();
 
@@ -35,11 +35,9 @@ describe('chaos: Redis killed and restarted', () => {
     let server = await startDurableRedis(dataDir);
     // Deferred first, so it runs last: the workers and the client go before their Redis.
     scope.defer(() => server.stop());
-    const ledger = createJobLedger();
-    scope.defer(() => ledger.remove());
     const client = createClient({ connection: server.url, prefix });
     scope.defer(() => client.close());
-    const fleet = createWorkerFleet(scope, { tasksModule: ledgerTasksModule, redisUrl: server.url, prefix, lease, concurrency, env: ledger.env });
+    const { ledger, fleet } = createLedgerFleet(scope, { tasksModule: ledgerTasksModule, redisUrl: server.url, prefix, lease, concurrency });
     const workers = await Promise.all(Array.from({ length: workerCount }, () => fleet.start()));
 
     const producer = produceJobs(client, ledger, { task: 'chaos-step', input: (n) => ({ n, ms: randomBetween(10, 100) }), ratePerSecond: 100 });

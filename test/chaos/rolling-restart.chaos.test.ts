@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '@celeriac/client';
 import { useTestRedis } from '@celeriac/testing';
 import { chaosSize, randomBetween, reportChaos, sleep, useChaosScope } from './support/chaos-scope.js';
-import { createJobLedger } from './support/job-ledger.js';
 import { produceJobs } from './support/produce-jobs.js';
 import { untilSettled } from './support/until-settled.js';
-import { createWorkerFleet, ledgerTasksModule } from './support/worker-processes.js';
+import { ledgerTasksModule } from './support/worker-processes.js';
+import { createLedgerFleet } from './support/ledger-fleet.js';
 
 const redis = useTestRedis();
 const scope = useChaosScope();
@@ -24,16 +24,13 @@ function percentile(sorted: readonly number[], p: number): number {
 describe('chaos: rolling restart under load', () => {
   it(`replaces every worker with SIGTERM ${rounds === 1 ? 'once' : `${rounds} times`} while jobs flow: nothing lost, nothing run twice, no job waits for a lease`, { timeout: 600_000 }, async () => {
     const startedAtMs = Date.now();
-    const ledger = createJobLedger();
-    scope.defer(() => ledger.remove());
     const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
-    const fleet = createWorkerFleet(scope, {
+    const { ledger, fleet } = createLedgerFleet(scope, {
       tasksModule: ledgerTasksModule,
       redisUrl: redis.url,
       prefix: redis.prefix,
       lease: `${leaseMs}ms`,
       concurrency,
-      env: ledger.env,
     });
     await Promise.all(Array.from({ length: workerCount }, () => fleet.start()));
     const producer = produceJobs(client, ledger, { task: 'chaos-step', input: (n) => ({ n, ms: randomBetween(20, 150) }), ratePerSecond });

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '@celeriac/client';
 import { useTestRedis } from '@celeriac/testing';
 import { chaosSize, randomBetween, reportChaos, sleep, useChaosScope } from './support/chaos-scope.js';
-import { createJobLedger } from './support/job-ledger.js';
 import { produceJobs } from './support/produce-jobs.js';
 import { untilSettled } from './support/until-settled.js';
-import { createWorkerFleet, ledgerTasksModule } from './support/worker-processes.js';
+import { ledgerTasksModule } from './support/worker-processes.js';
+import { createLedgerFleet } from './support/ledger-fleet.js';
 
 const redis = useTestRedis();
 const scope = useChaosScope();
@@ -27,16 +27,13 @@ interface Kill {
 describe('chaos: workers SIGKILLed at random', () => {
   it(`loses no acknowledged job of ${jobs}, and duplicates only jobs in flight at a kill`, { timeout: 600_000 }, async () => {
     const startedAtMs = Date.now();
-    const ledger = createJobLedger();
-    scope.defer(() => ledger.remove());
     const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
-    const fleet = createWorkerFleet(scope, {
+    const { ledger, fleet } = createLedgerFleet(scope, {
       tasksModule: ledgerTasksModule,
       redisUrl: redis.url,
       prefix: redis.prefix,
       lease,
       concurrency,
-      env: ledger.env,
     });
     await Promise.all(Array.from({ length: workerCount }, () => fleet.start()));
 
