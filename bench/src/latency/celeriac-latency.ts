@@ -7,7 +7,7 @@ import { createClient } from '@celeriac/client';
 import { defineTask } from '@celeriac/core';
 import { createRedisBroker } from '@celeriac/redis';
 import { createWorker } from '@celeriac/worker';
-import { LatencyRecorder, latencyQueue, sendPaced, type LatencyTrial } from './latency-trial.js';
+import { LatencyRecorder, eventsFromStreamStart, latencyQueue, sendPaced, type LatencyTrial } from './latency-trial.js';
 
 /**
  * celeriac's side: `client.enqueue()` and `createWorker()` with an inline handler that only notes its start, through
@@ -38,7 +38,7 @@ export const measureCeleriacLatency: LatencyTrial = async (options) => {
     logger: pino({ level: 'silent' }),
   });
   const eventsConnection = new Redis(options.url, { maxRetriesPerRequest: null });
-  const events = new QueueEvents(latencyQueue, { connection: eventsConnection, prefix: broker.prefix });
+  const events = new QueueEvents(latencyQueue, { connection: eventsConnection, prefix: broker.prefix, ...eventsFromStreamStart });
   events.on('completed', recorder.completed);
   try {
     await Promise.all([broker.ping(options.timeoutMs), once(eventsConnection, 'ready')]);

@@ -38,6 +38,13 @@ export type LatencyTrial = (options: LatencyTrialOptions) => Promise<LatencySamp
 export const latencyQueue = 'latency';
 
 /**
+ * Where a trial's `QueueEvents` starts reading: the start of its stream, which holds this trial's events alone (its
+ * keys are fresh). BullMQ's default `$` would miss a completion recorded before its first XREAD, and the trial would
+ * then wait for it until its timeout.
+ */
+export const eventsFromStreamStart = { lastEventId: '0' } as const;
+
+/**
  * Collects the three timestamps of every job and turns them into latencies. The completion event names the job by
  * its id, which the producer learns only when its enqueue resolves; the event may even arrive first (it comes on
  * another connection), so ids and completions are joined at the end, not as they arrive.

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { keyPrefixOf, retention } from '../queue/trial.js';
-import { LatencyRecorder, latencyQueue, sendPaced, type LatencyTrial } from './latency-trial.js';
+import { LatencyRecorder, eventsFromStreamStart, latencyQueue, sendPaced, type LatencyTrial } from './latency-trial.js';
 
 /**
  * The baseline: `queue.add()` with BullMQ's own ids and a `Worker` whose processor only notes its start, at the same
@@ -18,7 +18,7 @@ export const measureRawBullmqLatency: LatencyTrial = async (options) => {
     connect(options.url, { maxRetriesPerRequest: null }),
   ]);
   const queue = new Queue(latencyQueue, { connection: producerConnection, prefix, defaultJobOptions: retention });
-  const events = new QueueEvents(latencyQueue, { connection: eventsConnection, prefix });
+  const events = new QueueEvents(latencyQueue, { connection: eventsConnection, prefix, ...eventsFromStreamStart });
   const worker = new Worker(latencyQueue, async (job) => recorder.started((job.data as { seq: number }).seq), {
     connection: workerConnection,
     prefix,

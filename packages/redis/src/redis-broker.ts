@@ -698,17 +698,32 @@ class RedisBroker implements Broker {
     });
   }
 
+  /** The queue's BullMQ event reader, shared by this broker's watchers; started on the first watch. */
   private eventsFor(queue: string): Promise<QueueEvents> {
     let events = this.queueEvents.get(queue);
     if (!events) {
-      const created = new QueueEvents(queue, {
-        connection: this.redis.open(ConnectionRole.Blocking),
-        prefix: this.prefix,
+      const starting = this.startQueueEvents(queue);
+      // A start that failed (Redis away) is not kept: the next watch tries again.
+      starting.catch(() => {
+        if (this.queueEvents.get(queue) === starting) this.queueEvents.delete(queue);
       });
-      created.on('error', () => {});
-      events = created.waitUntilReady().then(() => created);
-      this.queueEvents.set(queue, events);
+      this.queueEvents.set(queue, starting);
+      events = starting;
     }
+    return events;
+  }
+
+  /**
+   * Starts a queue's event reader from a cursor taken before it exists, not from BullMQ's default `$`. `$` means
+   * "whatever comes after the first XREAD", and BullMQ sends that only after `waitUntilReady` has resolved and a
+   * CLIENT SETNAME has come back: an event in between, such as a job finishing just as its first watch began, was
+   * never heard, and `waitForJob` waited for it until its timeout.
+   */
+  private async startQueueEvents(queue: string): Promise<QueueEvents> {
+    const lastEventId = await currentCursor(this.connection);
+    const events = new QueueEvents(queue, { connection: this.redis.open(ConnectionRole.Blocking), prefix: this.prefix, lastEventId });
+    events.on('error', () => {});
+    await events.waitUntilReady();
     return events;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CeleriacError,
   ErrorCode,
@@ -9,7 +9,7 @@ import {
   type CatalogueEntry,
   type WorkerInfo,
 } from '@celeriac/core';
-import type { Broker, EnqueueRequest, ReceivedJob } from '../broker.js';
+import type { Broker, EnqueueRequest, JobEvent, ReceivedJob } from '../broker.js';
 import { describeConsumerLivenessConformance } from './describe-consumer-liveness-conformance.js';
 import { describeEventConformance } from './describe-event-conformance.js';
 import { describeOperatorConformance } from './describe-operator-conformance.js';
@@ -134,11 +134,37 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       expect(await broker.cancelJob(job.id)).toBe('already-finished');
     });
 
+    it('tells a watcher about a job that finishes right after the watch starts', async () => {
+      const broker = createBroker();
+      let release = (): void => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started = (): void => {};
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const consumer = await broker.consume(
+        async () => {
+          started();
+          await gate;
+          return 'done';
+        },
+        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
+      );
+      const job = await broker.enqueue(request());
+      await running;
+      // The broker's first watch of the queue: an event that follows its return at once must still reach it.
+      const events: JobEvent[] = [];
+      const stop = await broker.watchJob(job.id, (event) => events.push(event));
+      release();
+      await vi.waitFor(() => expect(events.map((event) => event.type)).toContain('finished'), { timeout: 5_000 });
+      stop();
+      await consumer.close(5_000);
+    });
+
     it('times out waiting for a job nobody runs, and answers undefined for an unknown one', async () => {
       const broker = createBroker();
       const job = await broker.enqueue(request({ queue: 'nobody-consumes' }));
       const error = await broker.waitForJob(job.id, 100).catch((e: unknown) => e);
       expect(isCeleriacError(error, ErrorCode.ResultTimeout)).toBe(true);
+      expect(error).toMatchObject({ details: { state: JobState.Queued, timeoutMs: 100 } });
       expect(await broker.waitForJob('no-such-job', 100)).toBeUndefined();
     });
 
