@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { GpuExecutor } from '@celeriac/gpu';
 import { compareFigure, type BenchFigure } from '../lib/bench-report.js';
+import { formatFigure } from '../lib/format-figure.js';
 import { median } from '../lib/measure.js';
 import { copyCase, matmulCase, matrixSide, measuredCases, type KernelCase, type KernelWork } from './kernel-cases.js';
-import { formatBytes, formatFigure, messageOf, type SectionReport } from './section-report.js';
+import type { SectionReport } from './section-report.js';
 
 /** What {@link measureKernelThroughput} needs to know about the run and the device. */
 export interface KernelThroughputOptions {
@@ -177,4 +178,14 @@ function headerNotes(options: KernelThroughputOptions): string[] {
       ? ['software adapter (lavapipe): these figures show the kernels run and are correct, not how fast a GPU is']
       : []),
   ];
+}
+
+/** A byte count in MiB or GiB, e.g. `128 MiB`. */
+function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${formatFigure(bytes / 2 ** 30)} GiB` : `${formatFigure(bytes / 2 ** 20)} MiB`;
+}
+
+/** The message of anything thrown, on one line. */
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ');
 }

@@ -1,22 +1,13 @@
 import { ErrorCode } from '@celeriac/core';
 import { elementwise } from '@celeriac/gpu';
 import { describe, expect, it } from 'vitest';
+import { buildError } from './build-error.js';
 
 const axpby = elementwise({
   name: 'axpby',
   args: { z: 'out f32[]', a: 'f32', x: 'f32[]', b: 'f32', y: 'f32[]' },
   operation: 'z[i] = a * x[i] + b * y[i]',
 });
-
-/** Builds with `options` cast past the types, as a JavaScript caller could, and returns what it throws. */
-function buildError(options: Record<string, unknown>): unknown {
-  try {
-    elementwise(options as never);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected elementwise() to throw');
-}
 
 describe('elementwise WGSL', () => {
   it('puts scalars in one uniform block after n and the range, and binds them by name', () => {
@@ -90,7 +81,7 @@ describe('elementwise option validation', () => {
     ['i64', /Unsupported dtype "i64" for argument "x"/],
     ['float[]', /Unsupported dtype "float"/],
   ])('refuses dtype %s and names the supported ones', (descriptor, message) => {
-    const error = buildError({ ...base, args: { z: 'out f32[]', x: descriptor } });
+    const error = buildError(elementwise, { ...base, args: { z: 'out f32[]', x: descriptor } });
     expect(error).toMatchObject({ code: ErrorCode.KernelInvalidArguments, message: expect.stringMatching(message) });
   });
 
@@ -104,7 +95,7 @@ describe('elementwise option validation', () => {
     ['_x', /starting with a letter/],
     ['x-y', /ASCII letters, digits and "_"/],
   ])('refuses argument name %j', (name, message) => {
-    const error = buildError({ ...base, args: { z: 'out f32[]', [name]: 'f32[]' } });
+    const error = buildError(elementwise, { ...base, args: { z: 'out f32[]', [name]: 'f32[]' } });
     expect(error).toMatchObject({
       code: ErrorCode.KernelInvalidArguments,
       message: expect.stringMatching(message),
@@ -119,7 +110,7 @@ describe('elementwise option validation', () => {
     [{ z: 'out f32[]', a: 'f32' }, /declare at least one input array/],
     [{}, /declare at least one input array/],
   ])('refuses args %j', (args, message) => {
-    expect(buildError({ ...base, args })).toMatchObject({
+    expect(buildError(elementwise, { ...base, args })).toMatchObject({
       code: ErrorCode.KernelInvalidArguments,
       message: expect.stringMatching(message),
     });
@@ -132,7 +123,7 @@ describe('elementwise option validation', () => {
     [{ name: 'my kernel' }, /Invalid kernel name "my kernel"/],
     [{ preamble: 42 }, /"preamble" must be a string/],
   ])('refuses options %j', (override, message) => {
-    expect(buildError({ ...base, ...override })).toMatchObject({
+    expect(buildError(elementwise, { ...base, ...override })).toMatchObject({
       code: ErrorCode.KernelInvalidArguments,
       message: expect.stringMatching(message),
     });

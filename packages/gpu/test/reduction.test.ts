@@ -1,6 +1,7 @@
 import { ErrorCode } from '@celeriac/core';
 import { reduction } from '@celeriac/gpu';
 import { describe, expect, it } from 'vitest';
+import { buildError } from './build-error.js';
 
 const dot = reduction({
   name: 'dot',
@@ -10,15 +11,6 @@ const dot = reduction({
   reduce: 'a + b',
   args: { x: 'f32[]', y: 'f32[]' },
 });
-
-function buildError(options: Record<string, unknown>): unknown {
-  try {
-    reduction(options as never);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected reduction() to throw');
-}
 
 describe('reduction WGSL', () => {
   it('declares partials and result after the arguments, and a 256-wide scratch array in workgroup memory', () => {
@@ -85,7 +77,7 @@ describe('reduction option validation', () => {
     [{ reduce: undefined }, /"reduce" must be a non-empty string of WGSL/],
     [{ neutral: 0 }, /"neutral" must be a non-empty string of WGSL/],
   ])('refuses %j', (override, message) => {
-    expect(buildError({ ...base, ...override })).toMatchObject({
+    expect(buildError(reduction, { ...base, ...override })).toMatchObject({
       code: ErrorCode.KernelInvalidArguments,
       message: expect.stringMatching(message),
     });

@@ -1,6 +1,7 @@
 import { ErrorCode } from '@celeriac/core';
 import { copyIf, exclusiveScan, genericScan, inclusiveScan, scanTileSize } from '@celeriac/gpu';
 import { describe, expect, it } from 'vitest';
+import { buildError } from './build-error.js';
 
 const cumsum = inclusiveScan({ dtype: 'f32', scan: 'a + b', neutral: '0.0', input: 'x[i]', args: { x: 'f32[]' } });
 const segmented = genericScan({
@@ -12,16 +13,6 @@ const segmented = genericScan({
   isSegmentStart: 'flags[i] != 0u',
   output: 'y[i] = item',
 });
-
-/** Calls `build` with `options` cast past the types, as a JavaScript caller could, and returns what it throws. */
-function buildError(build: (options: never) => unknown, options: Record<string, unknown>): unknown {
-  try {
-    build(options as never);
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the builder to throw');
-}
 
 describe('scan specs', () => {
   it('runs three passes: blocks scan their ranges, one workgroup scans the block totals, blocks scan again', () => {

@@ -180,9 +180,10 @@ export class ExecutorChild {
   }
 
   private onStderr(chunk: Buffer): void {
-    const text = chunk.toString('utf8').replace(harmlessDawnNotice, '');
-    if (text.length > 0) process.stderr.write(text);
-    this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-stderrTailChars);
+    const text = chunk.toString('utf8');
+    const shown = text.replace(harmlessDawnNotice, '');
+    if (shown.length > 0) process.stderr.write(shown);
+    this.stderrTail = (this.stderrTail + text).slice(-stderrTailChars);
   }
 
   /**

@@ -4,7 +4,7 @@ import type { KernelSpec } from '../kernels/kernel-spec.js';
 import { reduction } from '../kernels/reduction.js';
 
 /** The elementwise arithmetic of `GpuArray`, and its WGSL operator. */
-export const arithmeticOperators = { add: '+', sub: '-', mul: '*', div: '/' } as const;
+const arithmeticOperators = { add: '+', sub: '-', mul: '*', div: '/' } as const;
 
 /** One of the `GpuArray` arithmetic methods. */
 export type ArithmeticOp = keyof typeof arithmeticOperators;

@@ -23,8 +23,9 @@ export type DeviceAcquisition =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Requests an adapter and a device with raised limits and those of `wantedFeatures` the adapter has. A missing adapter or a refused device is an answer, not an
- * exception, so the executor can report "no GPU" to `describe()` and keep running.
+ * Requests an adapter and a device with raised limits and those of `wantedFeatures` the adapter has. A missing
+ * adapter or a refused device is an answer, not an exception, so the executor can report "no GPU" to `describe()`
+ * and keep running.
  */
 export async function acquireDevice(gpu: GPU, wantedFeatures: readonly GPUFeatureName[]): Promise<DeviceAcquisition> {
   try {

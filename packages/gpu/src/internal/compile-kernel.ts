@@ -19,9 +19,9 @@ interface CompileMessage {
 }
 
 /**
- * Compiles a spec's WGSL (`wgsl`: its own or a variant's) and creates its pipelines. Every step runs inside a validation error scope or awaits a
- * promise, so an invalid kernel becomes a `CELERIAC_KERNEL_COMPILE_FAILED` for this call, never an uncaptured
- * device error.
+ * Compiles a spec's WGSL (`wgsl`: its own or a variant's) and creates its pipelines. Every step runs inside a
+ * validation error scope or awaits a promise, so an invalid kernel becomes a `CELERIAC_KERNEL_COMPILE_FAILED` for
+ * this call, never an uncaptured device error.
  */
 export async function compileKernel(device: GPUDevice, spec: KernelSpec, wgsl: string): Promise<CompiledKernel> {
   device.pushErrorScope('validation');
@@ -80,11 +80,15 @@ function toCompileMessage(message: GPUCompilationMessage): CompileMessage {
 
 async function scopeErrorMessage(scope: Promise<GPUError | null>): Promise<CompileMessage | undefined> {
   const error = await scope;
-  return error === null ? undefined : { type: 'error', message: error.message, line: 0, column: 0, offset: 0, length: 0 };
+  return error === null ? undefined : unplacedError(error.message);
 }
 
 function pipelineMessage(error: unknown): CompileMessage {
-  const message = error instanceof Error ? error.message : String(error);
+  return unplacedError(error instanceof Error ? error.message : String(error));
+}
+
+/** An error the compiler did not place in the WGSL (a validation scope's, a pipeline's): line 0 means none. */
+function unplacedError(message: string): CompileMessage {
   return { type: 'error', message, line: 0, column: 0, offset: 0, length: 0 };
 }
 

@@ -12,6 +12,11 @@ export function wordAligned(bytes: number): number {
   return Math.ceil(bytes / 4) * 4;
 }
 
+/** A storage buffer's size for `bytes` of data: whole words, and at least one, since zero-sized bindings are invalid. */
+export function storageBufferBytes(bytes: number): number {
+  return Math.max(wordAligned(bytes), 4);
+}
+
 /**
  * Writes a typed array at the start of `buffer`. `writeBuffer` moves whole words, so an odd number of f16 elements is
  * written from a padded copy.
@@ -48,7 +53,7 @@ export class DeviceArrays {
   private readonly entries = new Map<number, DeviceArrayEntry>();
   private nextHandle = 1;
 
-  /** How many arrays are held, and their bytes, for stats. */
+  /** How many arrays are held, for stats. */
   get count(): number {
     return this.entries.size;
   }
@@ -62,7 +67,7 @@ export class DeviceArrays {
 
   /** Copies `data` into a buffer from `pool`; the copy covers every byte a kernel may read, so reuse is safe. */
   upload(pool: BufferPool, data: KernelArray, dtype: Dtype): DeviceArrayRef {
-    const buffer = pool.acquire(Math.max(wordAligned(data.byteLength), 4), storageUsage(), 'celeriac GpuArray');
+    const buffer = pool.acquire(storageBufferBytes(data.byteLength), storageUsage(), 'celeriac GpuArray');
     writeArray(pool.device, buffer, data);
     return this.adopt(pool, buffer, dtype, data.length);
   }

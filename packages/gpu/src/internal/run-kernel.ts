@@ -4,9 +4,9 @@ import { bytesOf, typedArrayConstructorFor, type Dtype, type KernelArray } from 
 import { GridKind, ResultKind, paramsBinding, workgroupSize, type GridRule, type KernelSpec, type ScratchSlot } from '../kernels/kernel-spec.js';
 import { isDeviceArrayRef, type DeviceArrayRef } from '../kernels/device-array-ref.js';
 import { fromHalfBits } from '../kernels/half-bits.js';
-import type { KernelArgValues } from '../kernels/resolve-kernel-args.js';
+import { isCommonLength, type KernelArgValues } from '../kernels/resolve-kernel-args.js';
 import { everyIndex, type ResolvedKernelRange } from '../kernels/kernel-range.js';
-import { readMapped, storageUsage, wordAligned, writeArray, type DeviceArrays } from './device-arrays.js';
+import { readMapped, storageBufferBytes, storageUsage, wordAligned, writeArray, type DeviceArrays } from './device-arrays.js';
 import type { BufferPool } from './buffer-pool.js';
 import { createRunSizes, evaluateSize, type RunSizes } from '../kernels/run-sizes.js';
 import type { CompiledKernel } from './compile-kernel.js';
@@ -92,7 +92,7 @@ export async function runKernel(
 
 /** The run's element count `n`: the length of its input arrays of the common length, or 0 without any. */
 function elementCount(spec: KernelSpec, args: KernelArgValues): number {
-  const common = spec.arrays.find((slot) => !slot.output && slot.length.length === 1 && slot.length[0] === 'n');
+  const common = spec.arrays.find((slot) => !slot.output && isCommonLength(slot));
   const value = common === undefined ? undefined : args[common.name];
   return typeof value === 'object' ? value.length : 0;
 }
@@ -318,7 +318,7 @@ class KernelRun {
    */
   private storageBytes(name: string, bytes: number): number {
     const limit = this.device.limits.maxStorageBufferBindingSize;
-    if (bytes <= limit) return Math.max(wordAligned(bytes), 4);
+    if (bytes <= limit) return storageBufferBytes(bytes);
     throw new CeleriacError(
       ErrorCode.KernelInvalidArguments,
       `Kernel "${this.spec.name}" needs ${bytes} bytes for "${name}" (n = ${this.sizes.n}), more than this device's ` +

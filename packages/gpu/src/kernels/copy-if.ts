@@ -1,7 +1,8 @@
 import type { GpuKernel } from '@celeriac/core';
 import type { KernelArgs } from './arg-descriptor.js';
 import { requireWgslText } from './builder-options.js';
-import { bytesOf, type Dtype, type TypedArrayFor } from './dtype.js';
+import type { Dtype, TypedArrayFor } from './dtype.js';
+import { dtypeScratch } from './kernel-layout.js';
 import { KernelKind, ResultKind, type KernelSpec } from './kernel-spec.js';
 import type { ReductionArgDescriptor } from './reduction.js';
 import { buildScanSpec, resolveScanBuilder } from './scan-spec.js';
@@ -65,7 +66,7 @@ export function copyIf<const A extends Readonly<Record<string, ReductionArgDescr
     // The scan rises exactly at kept elements, and prevItem is the number kept before: the output index.
     output: `if (item != prevItem) { _values[prevItem] = ${value}; }`,
     preamble,
-    extraScratch: [{ name: '_values', wgslType: options.dtype, elementBytes: bytesOf(options.dtype), length: ['n'] }],
+    extraScratch: [dtypeScratch('_values', options.dtype, ['n'])],
     result: { kind: ResultKind.Compacted, scratch: '_values', dtype: options.dtype, count: '_total' },
   });
   return Object.freeze({ spec });

@@ -1,6 +1,7 @@
 import { CeleriacError, ErrorCode } from '@celeriac/core';
 import { ArgKind, parseArgDescriptor } from './arg-descriptor.js';
-import { paramsBinding, type ArraySlot, type ScalarSlot, type ScratchSlot } from './kernel-spec.js';
+import { bytesOf, type Dtype } from './dtype.js';
+import { paramsBinding, type ArraySlot, type ScalarSlot, type ScratchSlot, type SizeExpr } from './kernel-spec.js';
 
 /** The binding layout derived from a builder's `args`: uniform slots for scalars, storage bindings for arrays. */
 export interface KernelLayout {
@@ -91,6 +92,11 @@ export function appendScratch(
 ): readonly ScratchSlot[] {
   const first = paramsBinding + 1 + layout.arrays.length;
   return buffers.map((buffer, index) => ({ ...buffer, binding: first + index }));
+}
+
+/** A scratch buffer of `length` elements of `dtype`, for {@link appendScratch}: its element size follows from the dtype. */
+export function dtypeScratch(name: string, dtype: Dtype, length: SizeExpr): Omit<ScratchSlot, 'binding'> {
+  return { name, wgslType: dtype, elementBytes: bytesOf(dtype), length };
 }
 
 /** Renders one read-write storage binding per scratch buffer. */

@@ -1,8 +1,8 @@
 import type { GpuKernel } from '@celeriac/core';
 import type { GpuArray } from '../executor/gpu-array.js';
 import { resolveKernelName } from './builder-options.js';
-import { assertDtype, bytesOf, type Dtype, type TypedArrayFor } from './dtype.js';
-import { appendScratch, renderLayoutDeclarations, renderScalarLets, renderScratchDeclarations, type KernelLayout } from './kernel-layout.js';
+import { assertDtype, type Dtype, type TypedArrayFor } from './dtype.js';
+import { appendScratch, dtypeScratch, renderLayoutDeclarations, renderScalarLets, renderScratchDeclarations, type KernelLayout } from './kernel-layout.js';
 import { GridKind, KernelKind, ResultKind, finishKernelSpec, paramsBinding, type KernelSpec, type KernelSpecDraft } from './kernel-spec.js';
 
 /** Rows and columns of the square tiles each workgroup loads into workgroup memory: 16 x 16 = 256 threads. */
@@ -60,7 +60,7 @@ export function matmul<const D extends Dtype>(options: MatmulOptions<D>): Matmul
       { name: 'b', dtype, binding: paramsBinding + 2, output: false, length: ['inner', 'cols'] },
     ],
   };
-  const scratch = appendScratch(layout, [{ name: '_c', wgslType: dtype, elementBytes: bytesOf(dtype), length: ['rows', 'cols'] }]);
+  const scratch = appendScratch(layout, [dtypeScratch('_c', dtype, ['rows', 'cols'])]);
   const spec: KernelSpecDraft = {
     kind: KernelKind.Matmul,
     name,

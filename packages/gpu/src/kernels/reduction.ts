@@ -1,10 +1,11 @@
 import type { GpuKernel } from '@celeriac/core';
 import type { ArrayDescriptor, KernelArgs, ScalarDescriptor } from './arg-descriptor.js';
 import { requireWgslText, resolveKernelName, resolvePreamble } from './builder-options.js';
-import { assertDtype, bytesOf, type Dtype } from './dtype.js';
+import { assertDtype, type Dtype } from './dtype.js';
 import {
   appendScratch,
   buildKernelLayout,
+  dtypeScratch,
   renderLayoutDeclarations,
   renderScalarLets,
   renderScratchDeclarations,
@@ -76,10 +77,7 @@ export function reduction<const A extends Readonly<Record<string, ReductionArgDe
   assertDtype(options.dtype, `${name}.dtype`);
   const layout = buildKernelLayout(name, options.args, false);
   const dtype = options.dtype;
-  const scratch = appendScratch(layout, [
-    { name: '_partials', wgslType: dtype, elementBytes: bytesOf(dtype), length: ['blocks'] },
-    { name: '_result', wgslType: dtype, elementBytes: bytesOf(dtype), length: [] },
-  ]);
+  const scratch = appendScratch(layout, [dtypeScratch('_partials', dtype, ['blocks']), dtypeScratch('_result', dtype, [])]);
   const code: ReductionCode = {
     dtype,
     neutral: requireWgslText(name, 'neutral', options.neutral),

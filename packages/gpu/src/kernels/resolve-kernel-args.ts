@@ -68,7 +68,8 @@ export function resolveKernelArgs(spec: KernelSpec, args: unknown): ResolvedKern
   return { values, n: n ?? 0 };
 }
 
-function isCommonLength(slot: ArraySlot): boolean {
+/** Whether an array has the run's common length `n` (`['n']`), rather than a product of size scalars (a matrix). */
+export function isCommonLength(slot: ArraySlot): boolean {
   return slot.length.length === 1 && slot.length[0] === 'n';
 }
 

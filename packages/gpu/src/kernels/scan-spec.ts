@@ -6,6 +6,7 @@ import {
   appendScratch,
   assertNoReservedNames,
   buildKernelLayout,
+  dtypeScratch,
   renderLayoutDeclarations,
   renderScalarLets,
   renderScratchDeclarations,
@@ -112,7 +113,7 @@ export function buildScanSpec(definition: ScanDefinition): KernelSpec {
   const carryBytes = definition.isSegmentStart === undefined ? bytesOf(definition.dtype) : 8;
   const scratch = appendScratch(definition.layout, [
     { name: '_partials', wgslType: '_Carry', elementBytes: carryBytes, length: ['scanBlocks'] },
-    { name: '_total', wgslType: definition.dtype, elementBytes: bytesOf(definition.dtype), length: [] },
+    dtypeScratch('_total', definition.dtype, []),
     ...definition.extraScratch,
   ]);
   const blocks = { kind: GridKind.Workgroups, x: ['scanBlocks'], y: [], per: 1 } as const;

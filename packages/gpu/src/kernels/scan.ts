@@ -1,6 +1,7 @@
 import type { GpuKernel } from '@celeriac/core';
 import type { KernelArgs } from './arg-descriptor.js';
-import { bytesOf, type Dtype, type TypedArrayFor } from './dtype.js';
+import type { Dtype, TypedArrayFor } from './dtype.js';
+import { dtypeScratch } from './kernel-layout.js';
 import { KernelKind, ResultKind, type KernelSpec } from './kernel-spec.js';
 import type { ReductionArgDescriptor } from './reduction.js';
 import { buildScanSpec, requireScanExpressions, resolveScanBuilder } from './scan-spec.js';
@@ -80,7 +81,7 @@ function buildPrefixScan<A extends Readonly<Record<string, ReductionArgDescripto
     isSegmentStart: undefined,
     output: `_scanned[i] = ${written};`,
     preamble,
-    extraScratch: [{ name: '_scanned', wgslType: options.dtype, elementBytes: bytesOf(options.dtype), length: ['n'] }],
+    extraScratch: [dtypeScratch('_scanned', options.dtype, ['n'])],
     result: { kind: ResultKind.Array, scratch: '_scanned', dtype: options.dtype },
   });
   return Object.freeze({ spec });
