@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { resolveOptions } from '@celeriac/core';
 import { z } from 'zod';
 import { apiKeyRecordSchema, type ApiKeyRecord } from './api-key-record.js';
-import { apiScopes, type ApiScope } from './api-scope.js';
+import type { ApiScope } from './api-scope.js';
 
 /** What {@link createApiKey} takes. */
 export interface CreateApiKeyOptions {
@@ -22,7 +22,7 @@ export interface CreatedApiKey {
 
 const createApiKeyOptionsSchema = z
   .object({
-    scopes: z.array(z.enum(apiScopes)).min(1, 'give at least one scope: read, submit or admin'),
+    scopes: apiKeyRecordSchema.shape.scopes,
     id: apiKeyRecordSchema.shape.id.optional(),
   })
   .strict();

@@ -1,11 +1,19 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { CeleriacError, ErrorCode, type CatalogueEntry, type ValidationIssue } from '@celeriac/core';
+import { CeleriacError, ErrorCode, typedArrayDtypeKey, type CatalogueEntry, type ValidationIssue } from '@celeriac/core';
 import type { CatalogueCache } from '@celeriac/client';
 import { decodeTypedArrayFields } from './typed-array-json.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
+
+/** What is prepared once per published version of a task's input schema. */
+interface CompiledInputSchema {
+  readonly publishedAtMs: number;
+  readonly validate: ValidateFunction;
+  /** Whether the schema may have a typed-array field; without one, submissions skip the decoding walk. */
+  readonly hasTypedArrays: boolean;
+}
 
 /**
  * The task catalogue as the API sees it: read from Redis (where workers publish it) through the client's cache, with a
@@ -13,7 +21,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
  */
 export class CatalogueValidator {
   private readonly ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
-  private readonly validators = new Map<string, { publishedAtMs: number; validate: ValidateFunction }>();
+  private readonly compiled = new Map<string, CompiledInputSchema>();
 
   constructor(private readonly catalogue: CatalogueCache) {}
 
@@ -43,12 +51,12 @@ export class CatalogueValidator {
    * @throws CeleriacError `CELERIAC_INVALID_INPUT` with one issue per bad field (`body.x`)
    */
   parseInput(entry: CatalogueEntry, input: unknown, at = 'body'): unknown {
-    this.assertValidInput(entry, input, at);
-    return decodeTypedArrayFields(input, entry.inputSchema, at);
+    const { validate, hasTypedArrays } = this.compiledFor(entry);
+    this.assertValidInput(entry, validate, input, at);
+    return hasTypedArrays ? decodeTypedArrayFields(input, entry.inputSchema, at) : input;
   }
 
-  private assertValidInput(entry: CatalogueEntry, input: unknown, at: string): void {
-    const validate = this.validatorFor(entry);
+  private assertValidInput(entry: CatalogueEntry, validate: ValidateFunction, input: unknown, at: string): void {
     if (validate(input)) return;
     const issues: ValidationIssue[] = (validate.errors ?? []).map((error) => {
       const segments = [at, ...error.instancePath.split('/').filter(Boolean)];
@@ -63,12 +71,18 @@ export class CatalogueValidator {
     );
   }
 
-  private validatorFor(entry: CatalogueEntry): ValidateFunction {
-    const known = this.validators.get(entry.name);
+  private compiledFor(entry: CatalogueEntry): CompiledInputSchema {
+    const known = this.compiled.get(entry.name);
     // A worker republishing (a deploy) bumps publishedAtMs, which recompiles the schema.
-    if (known && known.publishedAtMs === entry.publishedAtMs) return known.validate;
-    const validate = this.ajv.compile(entry.inputSchema);
-    this.validators.set(entry.name, { publishedAtMs: entry.publishedAtMs, validate });
-    return validate;
+    if (known && known.publishedAtMs === entry.publishedAtMs) return known;
+    const compiled: CompiledInputSchema = {
+      publishedAtMs: entry.publishedAtMs,
+      validate: this.ajv.compile(entry.inputSchema),
+      // Looked up once here, not walked on every submission. A property that happens to bear the key's name only
+      // costs that walk, which then finds nothing to decode.
+      hasTypedArrays: JSON.stringify(entry.inputSchema).includes(`"${typedArrayDtypeKey}"`),
+    };
+    this.compiled.set(entry.name, compiled);
+    return compiled;
   }
 }

@@ -12,14 +12,14 @@
  */
 export function isPublicRoute(method: string | readonly string[], url: string, publicDocs: boolean): boolean {
   if (url === '/healthz' || url === '/readyz') return true;
-  if (publicDocs && (url === '/docs' || url.startsWith('/docs/'))) return true;
+  if (publicDocs && isDocsRoute(url)) return true;
   const methods = typeof method === 'string' ? [method] : method;
   if (isDashboardRoute(url)) return methods.length > 0 && methods.every((m) => m === 'GET' || m === 'HEAD');
   return url === '*' && methods.length > 0 && methods.every((m) => m === 'OPTIONS');
 }
 
 /** Whether `url` is one of the dashboard's file routes. */
-export function isDashboardRoute(url: string): boolean {
+function isDashboardRoute(url: string): boolean {
   return url === '/dashboard' || url.startsWith('/dashboard/');
 }
 

@@ -25,7 +25,8 @@ const invalidToken = new WeakSet<FastifyRequest>();
  * required, and only the rate limit runs.
  */
 export function installRouteGuard(app: FastifyInstance, { auth, limiter }: RouteGuardOptions): void {
-  const verify = auth === false ? undefined : createApiKeyVerifier(auth.keys);
+  // Built once: every protected route shares the key lookup.
+  const identifyKey = auth === false ? undefined : identify(createApiKeyVerifier(auth.keys));
   const publicDocs = auth === false || auth.publicDocs;
   app.decorateRequest('apiKey', null);
   app.addHook('onRoute', (route) => {
@@ -41,9 +42,8 @@ export function installRouteGuard(app: FastifyInstance, { auth, limiter }: Route
       );
     }
     documentScope(route, scope);
-    const guard = verify === undefined ? [] : [identify(verify)];
-    const hooks = [...guard, ...(limiter ? [limiter] : []), ...(verify === undefined ? [] : [enforce(scope)])];
-    route.onRequest = [...hooks, ...[route.onRequest ?? []].flat()];
+    const hooks = identifyKey === undefined ? [limiter] : [identifyKey, limiter, enforce(scope)];
+    route.onRequest = [...hooks.filter((hook) => hook !== undefined), ...[route.onRequest ?? []].flat()];
   });
 }
 

@@ -15,6 +15,9 @@ export interface BulkRoutesOptions {
   readonly maxBulkJobs: number;
 }
 
+/** The client names bulk items `items.…`; over HTTP they are the body's `jobs`. */
+const itemsToBody = { message: (text: string) => text.replaceAll('items.', 'body.jobs.') };
+
 /** At most this many issues are reported for one bulk request: enough to fix a batch, without a huge answer. */
 const maxReportedIssues = 100;
 
@@ -39,9 +42,7 @@ export const bulkRoutes: FastifyPluginAsyncZod<BulkRoutesOptions> = async (app, 
     },
     async (request, reply) => {
       const items = await validateAll(catalogue, request.body.jobs);
-      const created = await asRequestError(() => client.enqueueBulkByName(items), {
-        message: (text) => text.replaceAll('items.', 'body.jobs.'),
-      });
+      const created = await asRequestError(() => client.enqueueBulkByName(items), itemsToBody);
       return reply.status(201).send({ jobs: created.map(({ id, state }) => ({ id, state })) });
     },
   );

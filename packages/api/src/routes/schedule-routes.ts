@@ -37,10 +37,7 @@ export const scheduleRoutes: FastifyPluginAsyncZod<ScheduleRoutesOptions> = asyn
       const input = catalogue.parseInput(entry, request.body.input, 'body.input');
       const record = await asRequestError(
         () => client.scheduleByName(request.params.id, toScheduleOptions(request.body), entry.name, input),
-        {
-          message: (text) => scheduleToBody(text).replace(/^Invalid schedule options/, 'Invalid schedule'),
-          issuePath: scheduleToBody,
-        },
+        scheduleRenames,
       );
       // Typed arrays in the input answer as base64, as they were sent.
       return encodeTypedArrays(record);
@@ -111,3 +108,7 @@ function toScheduleOptions(body: z.output<typeof scheduleBodySchema>): ScheduleO
 
 /** The client names schedule options `schedule.…`; over HTTP they are the body. */
 const scheduleToBody = (text: string): string => text.replaceAll(/\bschedule\.(?=\w)/g, 'body.');
+const scheduleRenames = {
+  message: (text: string) => scheduleToBody(text).replace(/^Invalid schedule options/, 'Invalid schedule'),
+  issuePath: scheduleToBody,
+};

@@ -67,15 +67,19 @@ export const taskRoutes: FastifyPluginAsyncZod<TaskRoutesOptions> = async (app, 
     async (request, reply) => {
       const entry = await catalogue.get(request.params.name);
       const input = catalogue.parseInput(entry, request.body);
-      const handle = await asRequestError(() => client.enqueueByName(entry.name, input, toEnqueueOptions(request.query)), {
-        message: (text) => text.replaceAll('enqueue.', 'query.'),
-      });
+      const handle = await asRequestError(
+        () => client.enqueueByName(entry.name, input, toEnqueueOptions(request.query)),
+        enqueueToQuery,
+      );
       // Known from the enqueue itself: reading the job back would cost this hot path more than the enqueue did.
       const state = handle.enqueuedAs ?? (await handle.state());
       return reply.status(201).header('location', `/v1/jobs/${encodeURIComponent(handle.id)}`).send({ id: handle.id, state });
     },
   );
 };
+
+/** The client names per-call options `enqueue.…`; over HTTP they are the query string. */
+const enqueueToQuery = { message: (text: string) => text.replaceAll('enqueue.', 'query.') };
 
 /** Query-string options → enqueue options. Durations arrive as text: digits are milliseconds, `30s` has a unit. */
 function toEnqueueOptions(query: z.output<typeof submitQuerySchema>): EnqueueOptions {

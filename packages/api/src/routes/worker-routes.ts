@@ -1,5 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { CeleriacError, ControlCommand, ErrorCode, controlRequestSchema, toValidationIssues } from '@celeriac/core';
+import {
+  CeleriacError,
+  ControlCommand,
+  ErrorCode,
+  controlRequestSchema,
+  formatValidationIssues,
+  toValidationIssues,
+} from '@celeriac/core';
 import type { Client } from '@celeriac/client';
 import { errorResponses } from './http-schemas.js';
 import { controlBodySchema, controlReportResponseSchema, pingQuerySchema, workerListSchema } from './operator-schemas.js';
@@ -71,7 +78,7 @@ export const workerRoutes: FastifyPluginAsyncZod<WorkerRoutesOptions> = async (a
         const issues = toValidationIssues(parsed.error, 'body');
         throw new CeleriacError(
           ErrorCode.InvalidRequest,
-          `Invalid arguments for command "${command}": ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}. ` +
+          `Invalid arguments for command "${command}": ${formatValidationIssues(issues)}. ` +
             (command === ControlCommand.SetConcurrency
               ? 'Send args: { concurrency: 4 }.'
               : command === ControlCommand.SetRateLimit

@@ -1,4 +1,4 @@
-import { integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
+import { integerFlag, listFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { brokerFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 
 /** `celeriac api`: serves the HTTP API until SIGTERM/SIGINT. */
@@ -28,7 +28,7 @@ export const apiCommand: Command = {
           '`celeriac api-key create --scopes admin --append <file>`), or --no-auth to serve every route openly on a trusted network',
       );
     }
-    const origins = stringFlag(flags['cors-origins'])?.split(',').map((origin) => origin.trim()).filter(Boolean);
+    const origins = listFlag(flags['cors-origins']);
     const { createApiServer } = await import('@celeriac/api');
     const app = await createApiServer({
       connection: url,

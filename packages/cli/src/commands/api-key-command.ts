@@ -1,5 +1,6 @@
 import { appendFileSync } from 'node:fs';
-import { stringFlag, UsageError, type Command } from '../internal/command.js';
+import type { ApiScope } from '@celeriac/api';
+import { listFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 
 /**
  * `celeriac api-key create --scopes read,submit`: makes a new API key, prints it once with the line the API's key
@@ -21,11 +22,12 @@ export const apiKeyCommand: Command = {
     if (action !== 'create' || extra.length > 0) {
       throw new UsageError(action === undefined ? 'expected the action "create"' : `unknown action "${[action, ...extra].join(' ')}"; use create`);
     }
-    const scopes = stringFlag(flags['scopes'])?.split(',').map((scope) => scope.trim()).filter(Boolean);
+    const scopes = listFlag(flags['scopes']);
     if (!scopes?.length) throw new UsageError('--scopes is required, e.g. --scopes read,submit');
     const { createApiKey } = await import('@celeriac/api');
     const id = stringFlag(flags['id']);
-    const { key, record } = createApiKey({ scopes: scopes as ('read' | 'submit' | 'admin')[], ...(id === undefined ? {} : { id }) });
+    // The cast is safe: createApiKey checks each scope, and its error names an unknown one.
+    const { key, record } = createApiKey({ scopes: scopes as ApiScope[], ...(id === undefined ? {} : { id }) });
     const line = JSON.stringify(record);
     const file = stringFlag(flags['append']);
     if (file !== undefined) appendFileSync(file, `${line}\n`);

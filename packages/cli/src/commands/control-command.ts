@@ -1,4 +1,4 @@
-import { UsageError, integerFlag, stringFlag, type Command } from '../internal/command.js';
+import { UsageError, integerFlag, listFlag, type Command } from '../internal/command.js';
 import { apiFlags, resolveApiTarget } from '../internal/connection-flags.js';
 import { apiRequest } from '../internal/api-request.js';
 
@@ -52,7 +52,7 @@ export const controlCommand: Command = {
       throw new UsageError(`expected one of ${Object.keys(commands).join(', ')}, got ${command ?? 'nothing'}`);
     }
     const args = commands[command as ControlName](rest);
-    const workers = stringFlag(flags['worker'])?.split(',').map((id) => id.trim()).filter(Boolean);
+    const workers = listFlag(flags['worker']);
     const body = {
       command,
       ...(args === undefined ? {} : { args }),

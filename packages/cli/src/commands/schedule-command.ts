@@ -1,4 +1,4 @@
-import { integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
+import { integerFlag, jsonArgument, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { apiFlags, resolveApiTarget } from '../internal/connection-flags.js';
 import { apiRequest } from '../internal/api-request.js';
 
@@ -32,7 +32,7 @@ export const scheduleCommand: Command = {
   },
   async run(flags, positionals) {
     const [action, ...rest] = positionals;
-    const baseUrl = resolveApiTarget(flags);
+    const api = resolveApiTarget(flags);
     const path = (id: string) => `/v1/schedules/${encodeURIComponent(id)}`;
     switch (action) {
       case 'set': {
@@ -40,14 +40,14 @@ export const scheduleCommand: Command = {
         if (!id || !task || json === undefined || extra.length > 0) {
           throw new UsageError(`set takes exactly <id> <task> '<json input>', got ${rest.length} argument(s)`);
         }
-        const body = { task, input: parseInput(json), ...timingOf(flags) };
-        const record = await apiRequest(baseUrl, path(id), { method: 'PUT', json: body });
+        const body = { task, input: jsonArgument(json), ...timingOf(flags) };
+        const record = await apiRequest(api, path(id), { method: 'PUT', json: body });
         console.log(JSON.stringify(record, null, 2));
         return 0;
       }
       case 'list': {
         if (rest.length > 0) throw new UsageError(`list takes no arguments, got ${rest.length}`);
-        const { schedules } = await apiRequest<{ schedules: unknown[] }>(baseUrl, '/v1/schedules');
+        const { schedules } = await apiRequest<{ schedules: unknown[] }>(api, '/v1/schedules');
         console.log(JSON.stringify(schedules, null, 2));
         return 0;
       }
@@ -56,9 +56,9 @@ export const scheduleCommand: Command = {
         const [id, ...extra] = rest;
         if (!id || extra.length > 0) throw new UsageError(`${action} takes exactly one <id>, got ${rest.length} argument(s)`);
         if (action === 'get') {
-          console.log(JSON.stringify(await apiRequest(baseUrl, path(id)), null, 2));
+          console.log(JSON.stringify(await apiRequest(api, path(id)), null, 2));
         } else {
-          await apiRequest(baseUrl, path(id), { method: 'DELETE' });
+          await apiRequest(api, path(id), { method: 'DELETE' });
           console.log(`removed schedule ${id}`);
         }
         return 0;
@@ -70,14 +70,6 @@ export const scheduleCommand: Command = {
     }
   },
 };
-
-function parseInput(json: string): unknown {
-  try {
-    return JSON.parse(json);
-  } catch (error) {
-    throw new UsageError(`the input is not valid JSON (${(error as Error).message}); quote it: '{"x": 1}'`);
-  }
-}
 
 /**
  * The timing flags as the request body has them. Exactly one of --every and --cron is checked here, as a flag

@@ -1,5 +1,5 @@
 import { JobState, isTerminalState, type JobRecord } from '@celeriac/core';
-import { stringFlag, UsageError, type Command } from '../internal/command.js';
+import { jsonArgument, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { apiFlags, resolveApiTarget, type ApiTarget } from '../internal/connection-flags.js';
 import { apiRequest } from '../internal/api-request.js';
 
@@ -25,12 +25,7 @@ export const submitCommand: Command = {
     if (!task || json === undefined || extra.length > 0) {
       throw new UsageError(`expected exactly <task> and '<json input>', got ${positionals.length} argument(s)`);
     }
-    let input: unknown;
-    try {
-      input = JSON.parse(json);
-    } catch (error) {
-      throw new UsageError(`the input is not valid JSON (${(error as Error).message}); quote it: '{"x": 1}'`);
-    }
+    const input = jsonArgument(json);
     const query = new URLSearchParams();
     const params = [
       ['delay', 'delay'],
@@ -45,9 +40,9 @@ export const submitCommand: Command = {
       const value = stringFlag(flags[flag]);
       if (value !== undefined) query.set(param, value);
     }
-    const baseUrl = resolveApiTarget(flags);
+    const api = resolveApiTarget(flags);
     const submitted = await apiRequest<{ id: string; state: JobState }>(
-      baseUrl,
+      api,
       `/v1/tasks/${encodeURIComponent(task)}${query.size ? `?${query}` : ''}`,
       { method: 'POST', json: input },
     );
@@ -57,17 +52,17 @@ export const submitCommand: Command = {
     }
     const timeoutSeconds = Number(stringFlag(flags['timeout']) ?? 60);
     if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new UsageError('--timeout must be a positive number of seconds');
-    const record = await pollUntilFinished(baseUrl, submitted.id, timeoutSeconds * 1000);
+    const record = await pollUntilFinished(api, submitted.id, timeoutSeconds * 1000);
     console.log(JSON.stringify(record, null, 2));
     return record.state === JobState.Succeeded ? 0 : 1;
   },
 };
 
 /** Polls `GET /v1/jobs/:id` with a gentle backoff until the job is terminal or time runs out. */
-async function pollUntilFinished(baseUrl: ApiTarget, id: string, timeoutMs: number): Promise<JobRecord> {
+async function pollUntilFinished(api: ApiTarget, id: string, timeoutMs: number): Promise<JobRecord> {
   const deadline = Date.now() + timeoutMs;
   for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
-    const record = await apiRequest<JobRecord>(baseUrl, `/v1/jobs/${encodeURIComponent(id)}`);
+    const record = await apiRequest<JobRecord>(api, `/v1/jobs/${encodeURIComponent(id)}`);
     if (isTerminalState(record.state)) return record;
     if (Date.now() + delayMs > deadline) {
       throw new UsageError(`job ${id} is still ${record.state} after ${timeoutMs / 1000} s; check it later with \`celeriac status ${id}\``);

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { RateLimitOptions } from '@celeriac/core';
-import { durationFlag, integerFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
+import { durationFlag, integerFlag, listFlag, stringFlag, UsageError, type Command } from '../internal/command.js';
 import { brokerFlags, resolveRedisFlags } from '../internal/connection-flags.js';
 
 /** `celeriac worker --tasks <module>`: runs a worker until SIGTERM/SIGINT. */
@@ -49,7 +49,7 @@ export const workerCommand: Command = {
     const tasksPath = stringFlag(flags['tasks']);
     if (!tasksPath) throw new UsageError('--tasks <module> is required');
     const { url, prefix } = resolveRedisFlags(flags);
-    const queues = stringFlag(flags['queues'])?.split(',').map((q) => q.trim()).filter(Boolean);
+    const queues = listFlag(flags['queues']);
     const queueRateLimits = stringFlag(flags['queue-rate-limit']);
     const shutdownTimeout = stringFlag(flags['shutdown-timeout']);
     const livenessWindow = stringFlag(flags['liveness-window']);

@@ -9,11 +9,11 @@ export interface ApiRequestInit {
 
 /**
  * Calls the celeriac API and returns the parsed JSON body. Error answers become the API's own
- * {@link CeleriacError} (same code and message), so the CLI prints what the server said. The key goes in
- * `Authorization: Bearer`; given a bare URL, the key comes from `CELERIAC_API_KEY`.
+ * {@link CeleriacError} (same code and message), so the CLI prints what the server said. The target's key, when it
+ * has one, goes in `Authorization: Bearer`.
  */
-export async function apiRequest<T>(target: string | ApiTarget, path: string, init: ApiRequestInit = {}): Promise<T> {
-  const { url: baseUrl, key } = typeof target === 'string' ? { url: target, key: process.env['CELERIAC_API_KEY'] || undefined } : target;
+export async function apiRequest<T>(target: ApiTarget, path: string, init: ApiRequestInit = {}): Promise<T> {
+  const { url: baseUrl, key } = target;
   const headers = new Headers();
   if (key !== undefined) headers.set('authorization', `Bearer ${key}`);
   if (init.json !== undefined) headers.set('content-type', 'application/json');

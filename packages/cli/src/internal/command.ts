@@ -80,6 +80,23 @@ export function stringFlag(value: string | boolean | undefined): string | undefi
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Reads a comma-separated flag (`--queues a, b`) as its trimmed, non-empty items; `undefined` when not given. */
+export function listFlag(value: string | boolean | undefined): string[] | undefined {
+  return stringFlag(value)?.split(',').map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * Parses a positional argument that holds JSON (a task's input).
+ * @throws UsageError naming the JSON error and showing how to quote the argument
+ */
+export function jsonArgument(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch (error) {
+    throw new UsageError(`the input is not valid JSON (${(error as Error).message}); quote it: '{"x": 1}'`);
+  }
+}
+
 /**
  * Reads a duration flag: digits are milliseconds, anything else (`30s`) is passed on as written. The options
  * schema of whatever receives it validates the text, so a bad value still gets a message naming the field.

@@ -48,6 +48,6 @@ export function resolveApiTarget(flags: Record<string, string | boolean | undefi
 }
 
 /** Resolves the API's base URL (no trailing slash). */
-export function resolveApiUrl(flags: Record<string, string | boolean | undefined>): string {
+function resolveApiUrl(flags: Record<string, string | boolean | undefined>): string {
   return (stringFlag(flags['api-url']) ?? process.env['CELERIAC_API_URL'] ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
 }

@@ -28,15 +28,16 @@ export function createApiMetrics(broker: Broker): ApiMetrics {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
   }
-  const shared = processRegistry;
   let snapshot: BrokerSnapshot = { complete: false };
   const registry = new Registry();
   for (const definition of snapshotMetricDefinitions) registry.registerMetric(toMetric(definition, () => snapshot));
+  // Merged once: the merged registry holds the same metric objects, so each scrape renders their current values.
+  const merged = Registry.merge([processRegistry, registry]);
   return {
-    contentType: registry.contentType,
+    contentType: merged.contentType,
     async scrape() {
       snapshot = await readBrokerSnapshot(broker);
-      return Registry.merge([shared, registry]).metrics();
+      return merged.metrics();
     },
   };
 }
