@@ -202,10 +202,9 @@ class RedisBroker implements Broker {
   }
 
   listJobs(query: JobListQuery): Promise<JobPage> {
-    const { connection, prefix, keys } = this;
+    const { connection, keys } = this;
     const context = {
       connection,
-      prefix,
       queue: (name: string) => this.queue(name),
       queueNames: () => connection.smembers(keys.queues),
       cancelledIndex: keys.cancelledIndex,
@@ -646,7 +645,7 @@ class RedisBroker implements Broker {
   private async readOutcome(queue: Queue, id: string): Promise<JobOutcome | undefined> {
     const bullState = await queue.getJobState(id);
     const [task = null, attemptsMade = null, returnvalue = null, failedReason = null] = await this.connection.hmget(
-      `${this.prefix}:${queue.name}:${id}`,
+      queue.toKey(id),
       'name',
       'atm',
       'returnvalue',

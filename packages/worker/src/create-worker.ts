@@ -10,6 +10,7 @@ import {
   omitUndefined,
   toCatalogueEntry,
   serializeError,
+  usesGpu,
   type GpuActivity,
   type GpuCapability,
   type GpuRunner,
@@ -33,8 +34,6 @@ import { createControlHandler, unknownTask, type ControllableWorker } from './in
 
 /** How often a worker enforces workflow children deadlines: the most a deadline can be late by. */
 const childrenDeadlineSweepMs = 1_000;
-
-/** The GPU executor as the worker uses it; `@celeriac/gpu` is imported only when a task needs a GPU. */
 
 /** A running (or ready to run) celeriac worker. */
 export interface Worker {
@@ -100,6 +99,7 @@ class CeleriacWorker implements Worker {
   private readonly rateLimits = new Map<string, RateLimit>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Started on first use: `@celeriac/gpu` is imported only when a task needs a GPU (the type import is erased). */
   private gpuExecutor: Promise<GpuExecutor> | undefined;
   private gpuCapability: GpuCapability | undefined;
   /** Which queues this worker consumes, decided at start from what its GPU can run. */
@@ -145,7 +145,7 @@ class CeleriacWorker implements Worker {
     // Refuse a Redis that does not fit (cluster mode, an evicting memory policy) before starting anything.
     for (const warning of (await this.broker.verifyDeployment()).warnings) this.log.warn(warning);
     if (this.sandbox) await this.startSandbox(this.sandbox);
-    if (this.options.tasks.some(usesGpu)) this.gpuCapability = await this.describeGpu();
+    if (this.options.tasks.some((task) => usesGpu(task.resources))) this.gpuCapability = await this.describeGpu();
     const routing = this.planRouting();
     await this.broker.publishCatalogue(this.options.tasks.map(toCatalogueEntry));
     await this.beat();
@@ -478,8 +478,4 @@ class CeleriacWorker implements Worker {
     };
     return routing;
   }
-}
-
-function usesGpu(task: TaskDefinition): boolean {
-  return (task.resources.gpu ?? 0) > 0;
 }

@@ -9,6 +9,7 @@ export const WorkerLifecycle = {
   /** Shut down. */
   Closed: 'closed',
 } as const;
+/** One of {@link WorkerLifecycle}. */
 export type WorkerLifecycle = (typeof WorkerLifecycle)[keyof typeof WorkerLifecycle];
 
 /**

@@ -9,7 +9,8 @@ import {
   type CatalogueEntry,
   type WorkerInfo,
 } from '@celeriac/core';
-import type { Broker, EnqueueRequest, JobEvent, ReceivedJob } from '../broker.js';
+import type { Broker, JobEvent, ReceivedJob } from '../broker.js';
+import { conformanceRequest as request, consumeOptions } from './conformance-fixtures.js';
 import { describeConsumerLivenessConformance } from './describe-consumer-liveness-conformance.js';
 import { describeEventConformance } from './describe-event-conformance.js';
 import { describeOperatorConformance } from './describe-operator-conformance.js';
@@ -26,13 +27,6 @@ export { describeOperatorConformance };
  * ```
  */
 export function describeBrokerConformance(name: string, createBroker: () => Broker): void {
-  const request = (overrides: Partial<EnqueueRequest> = {}): EnqueueRequest => ({
-    queue: 'default',
-    task: 'echo',
-    envelope: createJobEnvelope({ value: 1 }, { source: JobSource.Sdk }),
-    ...overrides,
-  });
-
   describe(`Broker conformance: ${name}`, () => {
     it('enqueues a job that reads back as queued, and an unknown id as undefined', async () => {
       const broker = createBroker();
@@ -67,7 +61,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
           await job.log('ran');
           return { doubled: 2 };
         },
-        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
+        consumeOptions,
       );
       const job = await broker.enqueue(request());
       const done = await broker.waitForJob(job.id, 10_000);
@@ -85,7 +79,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
         async () => {
           throw new CeleriacError(ErrorCode.InvalidInput, 'bad input', { details: { field: 'x' } });
         },
-        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
+        consumeOptions,
       );
       const job = await broker.enqueue(request());
       const done = await broker.waitForJob(job.id, 10_000);
@@ -105,7 +99,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       const high = await broker.enqueue(request({ priority: 1 }));
       const plain = await broker.enqueue(request());
       const order: string[] = [];
-      const consumer = await broker.consume(async (job) => order.push(job.id), { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 });
+      const consumer = await broker.consume(async (job) => order.push(job.id), consumeOptions);
       await broker.waitForJob(low.id, 10_000);
       await consumer.close(5_000);
       expect(order).toEqual([plain.id, high.id, low.id]);
@@ -116,7 +110,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       const job = await broker.enqueue(request({ delayMs: 200 }));
       expect(await broker.cancelJob(job.id)).toBe('cancelled');
       let ran = false;
-      const consumer = await broker.consume(async () => (ran = true), { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 });
+      const consumer = await broker.consume(async () => (ran = true), consumeOptions);
       await new Promise((resolve) => setTimeout(resolve, 600));
       await consumer.close(5_000);
       expect(ran).toBe(false);
@@ -127,7 +121,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
 
     it('reports a finished job as not cancellable', async () => {
       const broker = createBroker();
-      const consumer = await broker.consume(async () => 1, { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 });
+      const consumer = await broker.consume(async () => 1, consumeOptions);
       const job = await broker.enqueue(request());
       await broker.waitForJob(job.id, 10_000);
       await consumer.close(5_000);
@@ -146,7 +140,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
           await gate;
           return 'done';
         },
-        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
+        consumeOptions,
       );
       const job = await broker.enqueue(request());
       await running;
@@ -229,7 +223,7 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
           if (seen.length === 1) await job.defer(100);
           return 'done';
         },
-        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
+        consumeOptions,
       );
       const job = await broker.enqueue(request());
       const done = await broker.waitForJob(job.id, 10_000);
@@ -242,8 +236,8 @@ export function describeBrokerConformance(name: string, createBroker: () => Brok
       await expect(createBroker().ping(1_000)).resolves.toBeUndefined();
     });
 
-    describeEventConformance(createBroker, request);
-    describeConsumerLivenessConformance(createBroker, request);
+    describeEventConformance(createBroker);
+    describeConsumerLivenessConformance(createBroker);
   });
   describeOperatorConformance(name, createBroker);
 }

@@ -1,23 +1,13 @@
 import { expect, it } from 'vitest';
-import type { Broker, EnqueueRequest } from '../broker.js';
-
-const consumeOptions = { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 } as const;
-
-/** Polls `probe` every 50 ms until it is true, for up to `timeoutMs`. */
-async function until(probe: () => boolean, timeoutMs: number): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
-    if (probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
+import type { Broker } from '../broker.js';
+import { conformanceRequest as request, consumeOptions, until } from './conformance-fixtures.js';
 
 /**
  * The consumer's liveness signals, `lastPollAtMs` and `pollDue`: called inside `describeBrokerConformance`'s
  * `describe`. A worker's liveness probe trusts them, so an idle consumer must keep polling and a busy or paused one
  * must say that no poll is due.
  */
-export function describeConsumerLivenessConformance(createBroker: () => Broker, request: () => EnqueueRequest): void {
+export function describeConsumerLivenessConformance(createBroker: () => Broker): void {
   it('keeps polling while idle, and has no poll due while paused or with every slot busy', { timeout: 40_000 }, async () => {
     const broker = createBroker();
     let release: () => void = () => {};

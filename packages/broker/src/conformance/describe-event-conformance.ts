@@ -1,24 +1,14 @@
 import { expect, it } from 'vitest';
 import { CeleriacError, ErrorCode, JobState } from '@celeriac/core';
-import type { Broker, EnqueueRequest } from '../broker.js';
+import type { Broker } from '../broker.js';
 import type { StreamedJobEvent } from '../job-event-stream.js';
-
-const consumeOptions = { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 } as const;
-
-/** Polls `probe` every 50 ms until it is true, for up to `timeoutMs`. */
-async function until(probe: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
-    if (await probe()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
+import { conformanceRequest as request, consumeOptions, until } from './conformance-fixtures.js';
 
 /**
  * The event stream and job statistics part of the conformance suite: called inside `describeBrokerConformance`'s
- * `describe`, with its factory and its request builder.
+ * `describe`, with its factory.
  */
-export function describeEventConformance(createBroker: () => Broker, request: () => EnqueueRequest): void {
+export function describeEventConformance(createBroker: () => Broker): void {
   it('streams a job\'s states, progress and log lines in order, and resumes after a cursor', async () => {
     const broker = createBroker();
     const events: StreamedJobEvent[] = [];

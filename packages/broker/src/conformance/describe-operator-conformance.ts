@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, JobSource, JobState, createJobEnvelope, isCeleriacError, serializeError } from '@celeriac/core';
-import type { Broker, EnqueueRequest } from '../broker.js';
+import type { Broker } from '../broker.js';
+import { conformanceRequest as request, consumeOptions } from './conformance-fixtures.js';
 
 /**
  * The operator side of the {@link Broker} contract (bulk enqueue, listings, retries, queue administration, remote
@@ -8,12 +9,6 @@ import type { Broker, EnqueueRequest } from '../broker.js';
  * want to run it on its own.
  */
 export function describeOperatorConformance(name: string, createBroker: () => Broker): void {
-  const request = (overrides: Partial<EnqueueRequest> = {}): EnqueueRequest => ({
-    queue: 'default',
-    task: 'echo',
-    envelope: createJobEnvelope({ value: 1 }, { source: JobSource.Sdk }),
-    ...overrides,
-  });
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   describe(`Broker conformance (operator): ${name}`, () => {
@@ -84,7 +79,7 @@ export function describeOperatorConformance(name: string, createBroker: () => Br
         async () => {
           throw new Error('boom');
         },
-        { queues: ['default'], concurrency: 1, leaseMs: 30_000, maxLostAttempts: 2 },
+        consumeOptions,
       );
       const failing = await broker.enqueue(request());
       expect(await broker.waitForJob(failing.id, 10_000)).toMatchObject({ state: JobState.Failed });
@@ -133,12 +128,7 @@ export function describeOperatorConformance(name: string, createBroker: () => Br
 
     it('pauses a consumer: jobs wait until it resumes', async () => {
       const broker = createBroker();
-      const consumer = await broker.consume(async () => 'ran', {
-        queues: ['default'],
-        concurrency: 1,
-        leaseMs: 30_000,
-        maxLostAttempts: 2,
-      });
+      const consumer = await broker.consume(async () => 'ran', consumeOptions);
       await consumer.pause();
       const job = await broker.enqueue(request());
       await pause(300);

@@ -35,7 +35,7 @@ export class ConsumedJob implements ReceivedJob {
     readonly token: string | undefined,
     private readonly binary: BinaryStore,
     /** Also records each log line where live views follow the job (its queue's event stream). */
-    private readonly appendLog?: (queue: string, id: string, line: string) => Promise<void>,
+    private readonly appendLog: (queue: string, id: string, line: string) => Promise<void>,
   ) {
     this.id = String(job.id);
     this.queue = job.queueName;
@@ -118,7 +118,7 @@ export class ConsumedJob implements ReceivedJob {
   }
 
   async log(line: string): Promise<void> {
-    await Promise.all([this.job.log(line), this.appendLog?.(this.queue, this.id, line)]);
+    await Promise.all([this.job.log(line), this.appendLog(this.queue, this.id, line)]);
   }
 
   async progress(value: number | Readonly<Record<string, unknown>>): Promise<void> {
@@ -187,7 +187,7 @@ export async function runConsumedJob(
   job: ConsumedJob,
   processor: JobProcessor,
   history: AttemptHistory,
-  stats?: JobStatsRecorder,
+  stats: JobStatsRecorder,
 ): Promise<unknown> {
   if (job.attempt - 1 > job.attemptsMade) await history.recordLost(job.id, job.attempt);
   const startedAtMs = performance.now();
@@ -198,13 +198,13 @@ export async function runConsumedJob(
     // BullMQ's way of saying "this job was moved to delayed on purpose": neither a success nor a failed attempt.
     if (job.deferred) throw new DelayedError();
     const encoded = await job.encodeResult(result);
-    stats?.recordRun(job.task, 'succeeded', performance.now() - startedAtMs);
+    stats.recordRun(job.task, 'succeeded', performance.now() - startedAtMs);
     return encoded;
   } catch (caught) {
     if (caught instanceof DelayedError) throw caught;
     const serialized = serializeError(job.cancellation ?? caught);
-    stats?.recordRun(job.task, 'failed', performance.now() - startedAtMs);
-    stats?.recordFailure(job.task, serialized.code, !serialized.retryable || job.attemptsMade + 1 >= job.maxAttempts);
+    stats.recordRun(job.task, 'failed', performance.now() - startedAtMs);
+    stats.recordFailure(job.task, serialized.code, !serialized.retryable || job.attemptsMade + 1 >= job.maxAttempts);
     await history.recordFailure(job.id, job.attempt, serialized);
     // UnrecoverableError makes BullMQ fail the job now instead of spending its remaining attempts.
     if (!serialized.retryable) throw new UnrecoverableError(JSON.stringify(serialized));

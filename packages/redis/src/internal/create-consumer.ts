@@ -17,9 +17,9 @@ export interface ConsumerContext {
   /** Opens a blocking connection that the consumer owns and closes. */
   openConnection(): Redis;
   /** Records a job's log line where live views follow it. */
-  appendLog?(queue: string, id: string, line: string): Promise<void>;
+  readonly appendLog: (queue: string, id: string, line: string) => Promise<void>;
   /** Counts attempts' durations and failures for metrics. */
-  readonly stats?: JobStatsRecorder;
+  readonly stats: JobStatsRecorder;
 }
 
 /**
@@ -72,6 +72,9 @@ export async function createConsumer(
     connections.push(connection);
     return connection;
   };
+  /** A queue's fetch limit: the consumer's concurrency, capped by the queue's own limit, if it has one. */
+  const concurrencyOf = (queue: string, concurrency: number): number =>
+    Math.min(concurrency, options.queueConcurrency?.[queue] ?? concurrency);
   const workers = options.queues.map((queue) => {
     const worker = new PolledWorker(
       queue,
@@ -79,7 +82,7 @@ export async function createConsumer(
       {
         connection: open(),
         prefix: context.keyPrefix,
-        concurrency: Math.min(options.concurrency, options.queueConcurrency?.[queue] ?? options.concurrency),
+        concurrency: concurrencyOf(queue, options.concurrency),
         lockDuration: options.leaseMs,
         // Check for stalled (lost) jobs as often as a lease can lapse: recovery takes at most about two leases.
         stalledInterval: options.leaseMs,
@@ -127,7 +130,8 @@ export async function createConsumer(
   return {
     get lastPollAtMs() {
       // The stalest loop that should be polling speaks for the consumer: one dead loop among live ones is still dead.
-      const polls = (dueLoops().length > 0 ? dueLoops() : workers).map((worker) => worker.lastPollAtMs);
+      const due = dueLoops();
+      const polls = (due.length > 0 ? due : workers).map((worker) => worker.lastPollAtMs);
       return polls.includes(undefined) ? undefined : Math.min(...(polls as number[]));
     },
     get pollDue() {
@@ -143,10 +147,7 @@ export async function createConsumer(
       await Promise.all(workers.map((worker) => worker.resume()));
     },
     async setConcurrency(concurrency) {
-      for (const [index, worker] of workers.entries()) {
-        const queue = options.queues[index]!;
-        worker.concurrency = Math.min(concurrency, options.queueConcurrency?.[queue] ?? concurrency);
-      }
+      for (const [index, worker] of workers.entries()) worker.concurrency = concurrencyOf(options.queues[index]!, concurrency);
       // A BullMQ worker at its old limit waits for a running job to finish before it looks at the limit again. A
       // pause without waiting, then a resume, wakes it now (resume is BullMQ's own way of waking its fetch loop).
       if (paused) return;

@@ -228,13 +228,15 @@ export class RedisScheduleStore {
     // BullMQ's tally: 1, plus one for each firing a worker created on taking the one before.
     const iterations = stored.iterationCount ?? 0;
     const nextJobId = typeof stored.next === 'number' ? `repeat:${id}:${stored.next}` : undefined;
-    const [state, job] =
+    // Only the firing's options, not the whole job: once a worker has read it, its hash also holds the input's blob,
+    // and a read waiting for the next firing comes back here up to `successorWaits` times.
+    const [state, rawOpts] =
       nextJobId === undefined
-        ? ['unknown', undefined]
-        : await Promise.all([queue.getJobState(nextJobId), Job.fromId(queue, nextJobId)]);
+        ? ['unknown', null]
+        : await Promise.all([queue.getJobState(nextJobId), this.connection.hget(queue.toKey(nextJobId), 'opts')]);
     const pending = pendingStates.has(state);
     // The number of the latest firing; should its job be gone with its retention, the tally is the best guess left.
-    const latest = firingOptionsSchema.safeParse(job?.opts).data?.repeat.count ?? iterations;
+    const latest = firingOptionsSchema.safeParse(Job.optsFromJSON(rawOpts ?? undefined)).data?.repeat.count ?? iterations;
     // Once the limit or the end is reached, BullMQ keeps the last firing's time as `next`, and that job ran.
     const last =
       (stored.limit !== undefined && latest >= stored.limit) || (stored.endDate !== undefined && stored.endDate <= Date.now());

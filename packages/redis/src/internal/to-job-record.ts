@@ -9,7 +9,8 @@ import {
   type SerializedError,
 } from '@celeriac/core';
 
-type BullState = Awaited<ReturnType<Job['getState']>>;
+/** A job's state as BullMQ names it (`Job.getState`, `Queue.getJobState`). */
+export type BullState = Awaited<ReturnType<Job['getState']>>;
 
 /** Maps BullMQ's states onto celeriac's; `undefined` for BullMQ's `unknown` (the job is gone). */
 export function toJobState(state: BullState, attemptsMade: number): JobState | undefined {

@@ -2,13 +2,12 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JobState, jobRecordSchema, jobStates, type JobSummary } from '@celeriac/core';
 import type { JobListQuery, JobPage } from '@celeriac/broker';
-import { parseFailedReason, refineState } from '../to-job-record.js';
+import { parseFailedReason, refineState, toJobState, type BullState } from '../to-job-record.js';
 import { compareForListing, decodeJobCursor, encodeJobCursor, isAfterCursor } from './job-cursor.js';
 
 /** What the listing reads from the broker. */
 export interface ListJobsContext {
   readonly connection: Redis;
-  readonly prefix: string;
   queue(name: string): Queue;
   /** Every queue a job was ever enqueued to. */
   queueNames(): Promise<readonly string[]>;
@@ -49,7 +48,7 @@ export async function listJobs(context: ListJobsContext, query: JobListQuery): P
     queues.map((name) => (ids ? readJobs(context, context.queue(name), [...ids]) : readQueue(context, context.queue(name), types))),
   );
   const candidates = found.flat();
-  if (states.has(JobState.Cancelled)) candidates.push(...(await readCancelled(context, queues)));
+  if (states.has(JobState.Cancelled)) candidates.push(...(await readCancelled(context, queues, ids)));
   const seen = new Set<string>();
   const matching = candidates.filter((job) => {
     const createdAtMs = Date.parse(job.createdAt);
@@ -98,7 +97,7 @@ async function readSummaries(
 ): Promise<JobSummary[]> {
   if (entries.length === 0) return [];
   const pipeline = context.connection.pipeline();
-  for (const { id } of entries) pipeline.hmget(`${context.prefix}:${queue.name}:${id}`, ...fields);
+  for (const { id } of entries) pipeline.hmget(queue.toKey(id), ...fields);
   const replies = (await pipeline.exec()) ?? [];
   const summaries: JobSummary[] = [];
   for (const [index, { type, id }] of entries.entries()) {
@@ -117,7 +116,9 @@ function toSummary(queue: string, id: string, type: string, values: readonly (st
   const opts = parseOpts(optsJson ?? null);
   const attemptsMade = Number(atm ?? 0);
   const error = failedReason ? parseFailedReason(failedReason) : undefined;
-  const state = refineState(stateOf(type, attemptsMade), error?.code, undefined);
+  // `type` is a set's name (`wait`, ...) or, for jobs listed by id, BullMQ's state (`waiting`, ...): every waiting
+  // kind is queued.
+  const state = refineState(toJobState(type as BullState, attemptsMade) ?? JobState.Queued, error?.code, undefined);
   const createdAtMs = Number(timestamp);
   const summary: JobSummary = {
     id,
@@ -135,21 +136,6 @@ function toSummary(queue: string, id: string, type: string, values: readonly (st
   return summary;
 }
 
-function stateOf(type: string, attemptsMade: number): JobState {
-  switch (type) {
-    case 'delayed':
-      return attemptsMade > 0 ? JobState.Retrying : JobState.Scheduled;
-    case 'active':
-      return JobState.Active;
-    case 'completed':
-      return JobState.Succeeded;
-    case 'failed':
-      return JobState.Failed;
-    default:
-      return JobState.Queued;
-  }
-}
-
 function parseOpts(raw: string | null): { attempts?: number; priority?: number; delay?: number } {
   try {
     const opts: unknown = raw === null ? {} : JSON.parse(raw);
@@ -160,15 +146,20 @@ function parseOpts(raw: string | null): { attempts?: number; priority?: number; 
 }
 
 /**
- * The jobs cancelled before they ran, on the listed queues. Their records expire on their own; an index entry
- * whose record is gone is dropped here, so the index never outgrows the records.
+ * The jobs cancelled before they ran, on the listed queues: every one in the index, or only those of `only` (a
+ * listing of given jobs, such as a workflow's view, reads just their records). Their records expire on their own; an
+ * index entry whose record is gone is dropped when the whole index is read, so the index never outgrows the records.
  */
-async function readCancelled(context: ListJobsContext, queues: readonly string[]): Promise<JobSummary[]> {
-  const ids = await context.connection.zrange(context.cancelledIndex, 0, -1);
+async function readCancelled(
+  context: ListJobsContext,
+  queues: readonly string[],
+  only: ReadonlySet<string> | undefined,
+): Promise<JobSummary[]> {
+  const ids = only ? [...only] : await context.connection.zrange(context.cancelledIndex, 0, -1);
   if (ids.length === 0) return [];
   const raw = await context.connection.mget(ids.map((id) => context.cancelledKey(id)));
   const gone = ids.filter((_, index) => raw[index] === null);
-  if (gone.length > 0) await context.connection.zrem(context.cancelledIndex, ...gone);
+  if (!only && gone.length > 0) await context.connection.zrem(context.cancelledIndex, ...gone);
   const wanted = new Set(queues);
   const summaries: JobSummary[] = [];
   for (const value of raw) {

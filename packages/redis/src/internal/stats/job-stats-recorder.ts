@@ -13,7 +13,7 @@ const flushIntervalMs = 1_000;
 export const statsFieldSeparator = '|';
 
 /** Fields of the stats hash: `d|task|outcome|le` (bucket, not cumulative), `c|task|outcome`, `s|task|outcome`, `f|task|code|final`. */
-export const StatsField = {
+const StatsField = {
   bucket: (task: string, outcome: string, le: string) => ['d', task, outcome, le].join(statsFieldSeparator),
   count: (task: string, outcome: string) => ['c', task, outcome].join(statsFieldSeparator),
   sum: (task: string, outcome: string) => ['s', task, outcome].join(statsFieldSeparator),

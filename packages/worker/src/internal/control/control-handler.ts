@@ -1,4 +1,4 @@
-import { CeleriacError, ControlCommand, ErrorCode, serializeError, toRateLimit, type RateSpec } from '@celeriac/core';
+import { CeleriacError, ControlCommand, ErrorCode, serializeError, toRateLimit, type RateLimit, type RateSpec } from '@celeriac/core';
 import type { ControlHandler, ControlHandlerResult } from '@celeriac/broker';
 
 /** What remote control can do to a worker. */
@@ -11,7 +11,7 @@ export interface ControllableWorker {
    * Changes a task's rate limit on this worker; `null` goes back to the task's declared limit.
    * @throws CeleriacError `CELERIAC_TASK_NOT_FOUND` when this worker does not run the task
    */
-  setRateLimit(task: string, rate: ReturnType<typeof toRateLimit> | null): void;
+  setRateLimit(task: string, rate: RateLimit | null): void;
   /** Starts a graceful shutdown, without waiting for it (the reply goes out first). */
   beginShutdown(): void;
   /** What the worker is doing now: the result of every command. */
@@ -52,7 +52,7 @@ export function createControlHandler(worker: ControllableWorker): ControlHandler
   };
 }
 
-function toRate(spec: RateSpec | null) {
+function toRate(spec: RateSpec | null): RateLimit | null {
   return spec === null ? null : toRateLimit(spec);
 }
 

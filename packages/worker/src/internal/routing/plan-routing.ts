@@ -1,4 +1,4 @@
-import { matchResources, usesGpu, type GpuCapability, type TaskDefinition } from '@celeriac/core';
+import { gpuCountOf, matchResources, usesGpu, type GpuCapability, type TaskDefinition } from '@celeriac/core';
 import { toGpuUnits } from './gpu-capacity.js';
 
 /** A registered task this worker cannot run, and what that costs. */
@@ -60,7 +60,7 @@ export function planRouting({ tasks, queues, concurrency, gpu }: RoutingInput): 
     unsatisfied.push({ task: task.name, queue: task.queue, reasons: match.reasons, leavesQueue, alsoUnserved });
   }
   const consumed = queues.filter((queue) => !leftAlone.has(queue));
-  const capacityUnits = toGpuUnits(gpu?.available ? (gpu.count ?? 1) : 0);
+  const capacityUnits = toGpuUnits(gpuCountOf(gpu));
   const queueConcurrency: Record<string, number> = {};
   for (const queue of consumed) {
     const onQueue = tasks.filter((task) => task.queue === queue);
