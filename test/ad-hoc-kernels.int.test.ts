@@ -8,9 +8,10 @@ import { useTestRedis } from '@celeriac/testing';
 import { add } from './fixtures/test-tasks.js';
 import { gpuExecutorPids } from './fixtures/gpu-executor-processes.js';
 import { pollUntil } from './fixtures/poll-until.js';
+import { base64, fromBase64 } from './fixtures/base64.js';
+import { skipWithoutGpu } from './fixtures/skip-without-gpu.js';
 
 const redis = useTestRedis();
-const requireGpu = process.env['CELERIAC_REQUIRE_GPU'] === '1';
 
 async function startWorker(options: Partial<WorkerOptions> = {}): Promise<GpuCapability | undefined> {
   const worker = redis.track(
@@ -22,20 +23,6 @@ async function startWorker(options: Partial<WorkerOptions> = {}): Promise<GpuCap
 }
 
 const startApi = async () => redis.track(await createApiServer({ connection: redis.url, prefix: redis.prefix, logger: false, auth: false }));
-
-function skipWithoutGpu(gpu: GpuCapability | undefined, skip: (note: string) => void): void {
-  if (gpu?.available) return;
-  const reason = gpu?.available === false ? gpu.reason : 'the worker did not look for a GPU';
-  if (requireGpu) throw new Error(`CELERIAC_REQUIRE_GPU=1 but the worker has no GPU: ${reason}`);
-  skip(`no WebGPU adapter: ${reason}`);
-}
-
-/** Typed arrays over HTTP: the base64 of their little-endian bytes. */
-const base64 = (array: Float32Array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString('base64');
-const fromBase64 = (text: string) => {
-  const bytes = Buffer.from(text, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-};
 
 /** Submits a kernel over HTTP and polls its job until it ends; returns the job as the API shows it. */
 async function runOverHttp(app: FastifyInstance, kernel: unknown): Promise<Record<string, unknown>> {

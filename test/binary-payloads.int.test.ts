@@ -7,6 +7,9 @@ import { createClient } from '@celeriac/client';
 import { createWorker, loadTaskModule } from '@celeriac/worker';
 import { createApiServer } from '@celeriac/api';
 import { useTestRedis } from '@celeriac/testing';
+import { base64, fromBase64 } from './fixtures/base64.js';
+import { errorOf } from './fixtures/error-of.js';
+import { waitUntil } from './fixtures/poll-until.js';
 
 const redis = useTestRedis();
 const tasksModule = new URL('./fixtures/binary-tasks.js', import.meta.url);
@@ -28,20 +31,6 @@ function ramp(length: number): Float32Array {
   for (let i = 0; i < length; i++) values[i] = i / 3;
   return values;
 }
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const base64 = (view: ArrayBufferView) => Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
-const fromBase64 = (text: string) => {
-  const bytes = Buffer.from(text, 'base64');
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-};
 
 describe('typed arrays end to end', () => {
   it('a sandboxed handler receives a Float32Array, and the SDK gets a Float32Array back', async () => {
@@ -100,7 +89,7 @@ describe('typed arrays end to end', () => {
     // The first firing of an interval runs at once.
     const created = await sdk.scheduleByName('scaled', { every: '1s', limit: 2 }, 'scale', { values: ramp(10_000), factor: 2 });
     expect((created.input as { values: unknown }).values).toEqual(ramp(10_000));
-    await until(async () => (await firings()).length >= 1);
+    await waitUntil(async () => (await firings()).length >= 1);
     const first = await resultOf((await firings())[0]!.id);
     expect(first.receivedAs).toBe('[object Float32Array]');
     expect(base64(first.scaled)).toBe(base64(ramp(10_000).map((v) => v * 2)));
@@ -111,10 +100,7 @@ describe('typed arrays end to end', () => {
 
   it('refuses an input past the client maxPayloadBytes, and the client keeps working', async () => {
     const small = redis.track(createClient({ connection: redis.url, prefix: redis.prefix, maxPayloadBytes: 4096 }));
-    const error = await small.enqueueByName('scale', { values: new Float32Array(4096), factor: 1 }).then(
-      () => expect.unreachable('expected a rejection'),
-      (caught: unknown) => caught,
-    );
+    const error = await errorOf(small.enqueueByName('scale', { values: new Float32Array(4096), factor: 1 }));
     expect(isCeleriacError(error, ErrorCode.PayloadTooLarge)).toBe(true);
     const job = await small.enqueueByName('scale', { values: new Float32Array(16), factor: 1 });
     expect(await job.state()).toBe(JobState.Queued);

@@ -9,9 +9,9 @@ import { useTestRedis } from '@celeriac/testing';
 import { add } from './fixtures/test-tasks.js';
 import { gpuExecutorPids, killGpuExecutors } from './fixtures/gpu-executor-processes.js';
 import { pollUntil } from './fixtures/poll-until.js';
+import { skipWithoutGpu } from './fixtures/skip-without-gpu.js';
 
 const redis = useTestRedis();
-const requireGpu = process.env['CELERIAC_REQUIRE_GPU'] === '1';
 
 const double = elementwise({ name: 'double', args: { x: 'f32[]', z: 'out f32[]' }, operation: 'z[i] = 2.0 * x[i]' });
 
@@ -57,13 +57,6 @@ async function startWorker(tasks: readonly TaskDefinition[], options: Partial<Wo
 }
 
 const client = () => redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
-
-/** Skips a GPU case when this machine has no adapter, unless CELERIAC_REQUIRE_GPU=1 makes that a failure. */
-function skipWithoutGpu(gpu: GpuCapability, skip: (note: string) => void): void {
-  if (gpu.available) return;
-  if (requireGpu) throw new Error(`CELERIAC_REQUIRE_GPU=1 but the worker has no GPU: ${gpu.reason}`);
-  skip(`no WebGPU adapter: ${gpu.reason}`);
-}
 
 afterEach(() => {
   duringKernel = undefined;

@@ -8,9 +8,9 @@ import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 import { add } from './fixtures/test-tasks.js';
 import { gate, gpuScale, needsMissingFeature, quarterGpu, wholeGpu } from './fixtures/gpu-routing-tasks.js';
+import { requireGpu } from './fixtures/skip-without-gpu.js';
 
 const redis = useTestRedis();
-const requireGpu = process.env['CELERIAC_REQUIRE_GPU'] === '1';
 /** Hides every Vulkan driver from the GPU executor process, so the worker starts without an adapter. */
 const noDriver = { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
 

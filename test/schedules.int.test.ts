@@ -12,6 +12,7 @@ import { createWorker } from '@celeriac/worker';
 import { createApiServer } from '@celeriac/api';
 import { useTestRedis } from '@celeriac/testing';
 import { exitOf, runCli, startCli } from './fixtures/spawn-cli.js';
+import { waitUntil } from './fixtures/poll-until.js';
 
 const redis = useTestRedis();
 const tasksModule = fileURLToPath(new URL('./fixtures/schedule-tasks.js', import.meta.url));
@@ -59,14 +60,6 @@ async function firingIds(producer: ReturnType<typeof client>, scheduleId: string
   return jobs.map((job) => job.id).filter((id) => id.startsWith(`repeat:${scheduleId}:`));
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
 describe('schedules', () => {
   it('runs each firing exactly once with two worker processes and two schedulers', { timeout: 30_000 }, async () => {
     const file = join(logDir, `${redis.prefix}.log`);
@@ -83,7 +76,7 @@ describe('schedules', () => {
     const spec = { every: '1s', limit: 5 } as const;
     await Promise.all([first, second].map((c) => c.scheduleByName('tick', spec, 'record-firing', { file })));
 
-    await until(async () => (await first.getSchedule('tick')).ended, 15_000);
+    await waitUntil(async () => (await first.getSchedule('tick')).ended, 15_000);
     await sleep(1_500); // a duplicate, if there were one, would show up by now
     const jobIds = runs().map((line) => line.split(' ')[0] ?? '');
     expect(jobIds).toHaveLength(5);
@@ -106,7 +99,7 @@ describe('schedules', () => {
     const producer = client();
     await producer.schedule('echoes', { every: '3s' }, echo, { v: 1 });
     // The first firing of an interval runs at once; then one is pending, 3 s away.
-    await until(async () => (await producer.getSchedule('echoes')).firedCount === 1, 5_000);
+    await waitUntil(async () => (await producer.getSchedule('echoes')).firedCount === 1, 5_000);
     const before = await producer.getSchedule('echoes');
     const after = await producer.schedule('echoes', { every: '3s' }, echo, { v: 2 });
     expect(after).toMatchObject({ input: { v: 2 }, firedCount: 1 });
@@ -121,7 +114,7 @@ describe('schedules', () => {
     await startWorker([echo]);
     const producer = client();
     await producer.schedule('every-second', { cron: '* * * * * *', limit: 2 }, echo, { v: 3 });
-    await until(async () => (await producer.getSchedule('every-second')).ended, 10_000);
+    await waitUntil(async () => (await producer.getSchedule('every-second')).ended, 10_000);
     expect(await producer.getSchedule('every-second')).toMatchObject({ firedCount: 2, ended: true });
     const firings = (await firingIds(producer, 'every-second')).sort();
     expect(firings.map(dueOf)).toEqual([dueOf(firings[0]!), dueOf(firings[0]!) + 1_000]);
@@ -147,7 +140,7 @@ describe('schedules', () => {
     await sleep(3_500); // no worker: the firings due in this time are missed
     const workerStartedAt = Date.now();
     await startWorker([echo]);
-    await until(async () => (await producer.getSchedule('catch-up')).firedCount >= 2, 5_000);
+    await waitUntil(async () => (await producer.getSchedule('catch-up')).firedCount >= 2, 5_000);
     await producer.removeSchedule('catch-up');
     // The firing pending at the start (due at once) ran, late; the slots due while no worker ran were skipped, and the
     // second firing was the first slot after the worker came back.
@@ -167,8 +160,8 @@ describe('schedules', () => {
     await producer.schedule('ending', { every: '1s', endDate: new Date(endMs) }, echo, { v: 1 });
     const read = async () => Promise.all((await firingIds(producer, 'ending')).map((id) => producer.getJob(id)));
     // Ended means the last firing was taken; it may still be on its way to `expired`.
-    await until(async () => (await producer.getSchedule('ending')).ended, 10_000);
-    await until(async () => (await read()).every((record) => isTerminalState(record.state)), 3_000);
+    await waitUntil(async () => (await producer.getSchedule('ending')).ended, 10_000);
+    await waitUntil(async () => (await read()).every((record) => isTerminalState(record.state)), 3_000);
     const records = await read();
     // Whatever the machine's load, no firing started after the end: each one either ran, having started by the end,
     // or expired. A loaded machine may start a firing due before the end too late, so it expires as well.
@@ -224,7 +217,7 @@ describe('schedules', () => {
     await startWorker([echo]);
     const producer = client();
     await producer.schedule('twice', { every: '1s', limit: 2 }, echo, { v: 1 });
-    await until(async () => (await producer.getSchedule('twice')).ended, 5_000);
+    await waitUntil(async () => (await producer.getSchedule('twice')).ended, 5_000);
     const ended = await producer.schedule('twice', { every: '1s', limit: 2 }, echo, { v: 1 });
     expect(ended).toMatchObject({ firedCount: 2, ended: true });
     expect(ended.nextRunAt).toBeUndefined();

@@ -5,6 +5,7 @@ import { createClient } from '@celeriac/client';
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 import { add, badOutput, refuses, sleeps } from './fixtures/test-tasks.js';
+import { errorOf } from './fixtures/error-of.js';
 
 const redis = useTestRedis();
 const silent = pino({ level: 'silent' });
@@ -18,13 +19,6 @@ async function startWorker(options: Partial<WorkerOptions> = {}) {
 }
 
 const client = () => redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.unreachable('expected a rejection'),
-    (error: unknown) => error,
-  );
-}
 
 describe('client and worker over Redis', () => {
   it('runs a typed task and returns its result', async () => {

@@ -5,6 +5,7 @@ import { chain, chord, chunks, createClient, group, map, sig, starmap } from '@c
 import { createWorker, type WorkerOptions } from '@celeriac/worker';
 import { useTestRedis } from '@celeriac/testing';
 import { add, addPair, double, echo, fails, later, nonNegative, sum, unattended, workflowTasks } from './fixtures/workflow-tasks.js';
+import { errorOf } from './fixtures/error-of.js';
 
 const redis = useTestRedis();
 
@@ -24,14 +25,6 @@ async function startWorker(options: Partial<WorkerOptions> = {}) {
 }
 
 const client = () => redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
-
-/** The error a promise rejects with. */
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => expect.unreachable('it should have failed'),
-    (error: unknown) => error,
-  );
-}
 
 describe('canvas primitives', () => {
   it('chain passes each result to the next step', async () => {
@@ -117,14 +110,14 @@ describe('failure policy', () => {
     if (expected) {
       expect(await result).toEqual(expected);
     } else {
-      expect(isCeleriacError(((await failureOf(result)) as Error).cause, ErrorCode.ChildFailed)).toBe(true);
+      expect(isCeleriacError(((await errorOf(result)) as Error).cause, ErrorCode.ChildFailed)).toBe(true);
     }
   }
 
   it('fail (the default): a failed child fails the callback, with the child’s error attached', async () => {
     await startWorker();
     const workflow = await client().workflow(chord(header, echo));
-    const error = await failureOf(workflow.result({ timeoutMs: 15_000 }));
+    const error = await errorOf(workflow.result({ timeoutMs: 15_000 }));
     expect(isCeleriacError(error, ErrorCode.JobFailed)).toBe(true);
     const cause = (error as Error).cause;
     expect(isCeleriacError(cause, ErrorCode.ChildFailed)).toBe(true);
@@ -173,7 +166,7 @@ describe('failure policy', () => {
     await startWorker();
     const c = client();
     const workflow = await c.workflow(chain(sig(fails, { why: 'bad row' }), double));
-    const error = await failureOf(workflow.result({ timeoutMs: 15_000 }));
+    const error = await errorOf(workflow.result({ timeoutMs: 15_000 }));
     expect(isCeleriacError((error as Error).cause, ErrorCode.TaskFailed)).toBe(true);
     const view = await c.getWorkflow(workflow.id);
     expect(view.tree.children?.map((child) => child.state)).toEqual([JobState.Failed, 'pending']);
@@ -189,7 +182,7 @@ describe('children deadline', () => {
     const workflow = await c.workflow(
       chord([sig(add, { x: 1, y: 2 }), sig(unattended, 7)], sum, { childrenDeadline: '500ms' }),
     );
-    const error = await failureOf(workflow.result({ timeoutMs: 15_000 }));
+    const error = await errorOf(workflow.result({ timeoutMs: 15_000 }));
     expect(isCeleriacError((error as Error).cause, ErrorCode.ChildrenDeadline)).toBe(true);
     expect(Date.now() - started).toBeLessThan(5_000);
     const view = await c.getWorkflow(workflow.id);
@@ -201,19 +194,19 @@ describe('children deadline', () => {
 
 describe('validation', () => {
   it('refuses a bad input before creating anything, naming the node', async () => {
-    const error = await failureOf(client().workflow(chain(sig(add, { x: 1, y: 'two' as unknown as number }), double)));
+    const error = await errorOf(client().workflow(chain(sig(add, { x: 1, y: 'two' as unknown as number }), double)));
     expect(isCeleriacError(error, ErrorCode.InvalidInput)).toBe(true);
     expect((error as Error).message).toContain('workflow.steps.0.input.y');
   });
 
   it('refuses a task without an input where nothing feeds it', async () => {
-    const error = await failureOf(client().workflow(group([double])));
+    const error = await errorOf(client().workflow(group([double])));
     expect(isCeleriacError(error, ErrorCode.InvalidOptions)).toBe(true);
     expect((error as Error).message).toContain('workflow.members.0: task "wf.double" has no input');
   });
 
   it('reports an unknown workflow id as not found', async () => {
-    const error = await failureOf(client().getWorkflow('no-such-workflow'));
+    const error = await errorOf(client().getWorkflow('no-such-workflow'));
     expect(isCeleriacError(error, ErrorCode.WorkflowNotFound)).toBe(true);
   });
 

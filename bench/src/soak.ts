@@ -26,7 +26,7 @@ import { readKeyMemory, readUsedMemory } from './soak/redis-memory.js';
 import { analyseRssTrend } from './soak/rss-trend.js';
 import type { MemorySample } from './soak/soak-messages.js';
 import { soakQueue } from './soak/soak-messages.js';
-import { toSoakReport, type RedisMemory, type SoakFindings, type SoakOptions } from './soak/soak-report.js';
+import { mib, toSoakReport, type RedisMemory, type SoakFindings, type SoakOptions } from './soak/soak-report.js';
 import { defineCountingNoopTask } from './lib/counting-noop-task.js';
 import { SoakWorkerProcess } from './soak/soak-worker-process.js';
 
@@ -137,7 +137,7 @@ async function enqueueTheRest(context: SoakContext, alreadyEnqueued: number) {
   const monitor = setInterval(() => {
     void (async () => {
       peakUsedBytes = Math.max(peakUsedBytes, await readUsedMemory(context.target.admin));
-      const latest = worker.samples[worker.samples.length - 1];
+      const latest = worker.samples.at(-1);
       const seconds = ((Date.now() - startedAt) / 1_000).toFixed(0);
       log(`${worker.processed}/${options.jobs} jobs after ${seconds} s, worker RSS ${mib(latest?.rss ?? 0)} MiB, ` +
         `Redis ${mib(peakUsedBytes)} MiB peak`);
@@ -200,8 +200,4 @@ function parseOptions(args: readonly string[], quick: boolean): SoakOptions {
     backlog: positiveInteger('--backlog', values.backlog),
     sampleIntervalMs,
   };
-}
-
-function mib(bytes: number): string {
-  return (bytes / 2 ** 20).toFixed(1);
 }

@@ -26,7 +26,7 @@ function skipWithoutGpu(gpu: GpuCapability, skip: (note: string) => void): void 
 }
 
 /** A vector of n values in [-1, 1) that is cheap to build and not symmetric. */
-const ramp = (n: number, phase: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + phase));
+const ramp = (n: number, phase: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + phase));
 
 describe('the examples, through client, Redis, worker and GPU executor', () => {
   it("runs Celery's add", async () => {
@@ -40,8 +40,8 @@ describe('the examples, through client, Redis, worker and GPU executor', () => {
     skipWithoutGpu(gpu, (note) => ctx.skip(note));
     const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
     for (const n of [1, 255, 256, 257, 65_537]) {
-      const x = Float32Array.from(ramp(n, 0));
-      const y = Float32Array.from(ramp(n, 1));
+      const x = ramp(n, 0);
+      const y = ramp(n, 1);
       const { z } = await (await client.enqueue(linearCombination, { a: 2.5, x, b: -0.5, y })).result({ timeoutMs: 30_000 });
       expect(z).toBeInstanceOf(Float32Array);
       expect(z).toHaveLength(n);
@@ -58,8 +58,8 @@ describe('the examples, through client, Redis, worker and GPU executor', () => {
     const { gpu } = await startWorker();
     skipWithoutGpu(gpu, (note) => ctx.skip(note));
     const n = 1 << 20;
-    const x = Float32Array.from(ramp(n, 0));
-    const y = Float32Array.from(ramp(n, 2));
+    const x = ramp(n, 0);
+    const y = ramp(n, 2);
     let reference = 0;
     let magnitude = 0;
     for (let i = 0; i < n; i++) {
@@ -78,8 +78,8 @@ describe('the examples, through client, Redis, worker and GPU executor', () => {
     const { gpu } = await startWorker({ concurrency: 4 });
     skipWithoutGpu(gpu, (note) => ctx.skip(note));
     const n = 100_003; // not a multiple of the parts: the last slice is shorter
-    const x = Float32Array.from(ramp(n, 0));
-    const y = Float32Array.from(ramp(n, 3));
+    const x = ramp(n, 0);
+    const y = ramp(n, 3);
     let reference = 0;
     let magnitude = 0;
     for (let i = 0; i < n; i++) {
@@ -102,8 +102,8 @@ describe('the examples, through client, Redis, worker and GPU executor', () => {
     skipWithoutGpu(gpu, (note) => ctx.skip(note));
     const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
     for (const n of [1, 255, 256, 257, 1 << 22]) {
-      const a = Float32Array.from(ramp(n, 0));
-      const b = Float32Array.from(ramp(n, 1));
+      const a = ramp(n, 0);
+      const b = ramp(n, 1);
       const c = await (await client.enqueue(vectorAdd, { a, b })).result({ timeoutMs: 60_000 });
       expect(c).toBeInstanceOf(Float32Array);
       expect(c).toHaveLength(n);
@@ -118,8 +118,8 @@ describe('the examples, through client, Redis, worker and GPU executor', () => {
     skipWithoutGpu(gpu, (note) => ctx.skip(note));
     const client = redis.track(createClient({ connection: redis.url, prefix: redis.prefix }));
     for (const [rows, inner, cols] of [[1, 1, 1], [33, 17, 65], [256, 256, 256]] as const) {
-      const a = Float32Array.from(ramp(rows * inner, 0));
-      const b = Float32Array.from(ramp(inner * cols, 1));
+      const a = ramp(rows * inner, 0);
+      const b = ramp(inner * cols, 1);
       const c = await (await client.enqueue(matrixMultiply, { a, b, rows, inner, cols })).result({ timeoutMs: 60_000 });
       expect(c).toHaveLength(rows * cols);
       let worst = 0;

@@ -5,12 +5,12 @@ import { chaosSize, reportChaos, sleep, useChaosScope } from './support/chaos-sc
 import { produceJobs } from './support/produce-jobs.js';
 import { untilSettled } from './support/until-settled.js';
 import { gpuExecutorPids } from '../fixtures/gpu-executor-processes.js';
+import { requireGpu } from '../fixtures/skip-without-gpu.js';
 import { gpuLedgerTasksModule } from './support/worker-processes.js';
 import { createLedgerFleet } from './support/ledger-fleet.js';
 
 const redis = useTestRedis();
 const scope = useChaosScope();
-const requireGpu = process.env['CELERIAC_REQUIRE_GPU'] === '1';
 
 const jobs = chaosSize(80, 400);
 const crashes = chaosSize(3, 10);

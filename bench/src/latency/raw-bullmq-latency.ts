@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { Queue, QueueEvents, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../lib/redis-target.js';
 import { keyPrefixOf, retention } from '../queue/trial.js';
 import { LatencyRecorder, eventsFromStreamStart, latencyQueue, sendPaced, type LatencyTrial } from './latency-trial.js';
 
@@ -13,9 +12,9 @@ export const measureRawBullmqLatency: LatencyTrial = async (options) => {
   const recorder = new LatencyRecorder(options.jobs, options.timeoutMs, 'raw BullMQ');
   // BullMQ requires maxRetriesPerRequest: null on the connections of a worker and a QueueEvents (blocking reads).
   const [producerConnection, workerConnection, eventsConnection] = await Promise.all([
-    connect(options.url, {}),
-    connect(options.url, { maxRetriesPerRequest: null }),
-    connect(options.url, { maxRetriesPerRequest: null }),
+    connectRedis(options.url, {}),
+    connectRedis(options.url, { maxRetriesPerRequest: null }),
+    connectRedis(options.url, { maxRetriesPerRequest: null }),
   ]);
   const queue = new Queue(latencyQueue, { connection: producerConnection, prefix, defaultJobOptions: retention });
   const events = new QueueEvents(latencyQueue, { connection: eventsConnection, prefix, ...eventsFromStreamStart });
@@ -39,9 +38,3 @@ export const measureRawBullmqLatency: LatencyTrial = async (options) => {
     await Promise.all([producerConnection, workerConnection, eventsConnection].map((connection) => connection.quit()));
   }
 };
-
-async function connect(url: string, options: { maxRetriesPerRequest?: null }): Promise<Redis> {
-  const connection = new Redis(url, options);
-  await once(connection, 'ready');
-  return connection;
-}

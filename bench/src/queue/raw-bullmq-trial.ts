@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createCountdown, runBounded, timeThroughput, type Throughput } from '../lib/measure.js';
+import { connectRedis } from '../lib/redis-target.js';
 import { assertNoFailures } from './assert-no-failures.js';
 import { keyPrefixOf, queueName, retention, type Trial, type TrialOptions } from './trial.js';
 
@@ -10,7 +9,7 @@ import { keyPrefixOf, queueName, retention, type Trial, type TrialOptions } from
  * whose processor does nothing. Retention equals celeriac's so both pay the same completed-set trimming.
  */
 export const runRawBullmqTrial: Trial = async (options) => {
-  const connection = await connect(options.url);
+  const connection = await connectRedis(options.url);
   const queue = new Queue(queueName, { connection, prefix: keyPrefixOf(options.prefix), defaultJobOptions: retention });
   try {
     await queue.waitUntilReady();
@@ -33,7 +32,7 @@ export const runRawBullmqTrial: Trial = async (options) => {
  */
 async function processAll(options: TrialOptions, queue: Queue): Promise<Throughput> {
   // BullMQ requires maxRetriesPerRequest: null on a worker's connection; it is ready before the clock starts.
-  const connection = await connect(options.url, { maxRetriesPerRequest: null });
+  const connection = await connectRedis(options.url, { maxRetriesPerRequest: null });
   const completed = createCountdown(options.jobs, options.timeoutMs, 'raw BullMQ processing');
   await queue.pause();
   const worker = new Worker(queueName, async () => {}, {
@@ -52,10 +51,4 @@ async function processAll(options: TrialOptions, queue: Queue): Promise<Throughp
     await worker.close();
     await connection.quit();
   }
-}
-
-async function connect(url: string, options: { maxRetriesPerRequest?: null } = {}): Promise<Redis> {
-  const connection = new Redis(url, options);
-  await once(connection, 'ready');
-  return connection;
 }

@@ -145,6 +145,7 @@ function readingsSection(findings: SoakFindings, jobs: number) {
   };
 }
 
-function mib(bytes: number): string {
+/** Bytes as MiB with one decimal, as the soak prints memory. */
+export function mib(bytes: number): string {
   return (bytes / MiB).toFixed(1);
 }

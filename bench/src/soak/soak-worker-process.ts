@@ -11,7 +11,6 @@ const workerScript = new URL('./soak-worker.js', import.meta.url);
 export class SoakWorkerProcess {
   /** Every periodic reading, in order. */
   readonly samples: MemorySample[] = [];
-  private latestSample: MemorySample | undefined;
   private readonly child: ChildProcess;
   private readonly settledWaiters: ((sample: MemorySample) => void)[] = [];
   private failure: Error | undefined;
@@ -36,7 +35,7 @@ export class SoakWorkerProcess {
   /** Jobs the handler has run, as of the latest reading. */
   get processed(): number {
     this.throwIfFailed();
-    return this.latestSample?.processed ?? 0;
+    return this.samples.at(-1)?.processed ?? 0;
   }
 
   /** A reading after a full GC (which pauses the worker for a few ms). */
@@ -58,10 +57,7 @@ export class SoakWorkerProcess {
 
   private receive(message: WorkerMessage): void {
     if (message.type === 'failed') this.failure = new Error(`the soak worker failed: ${message.message}`);
-    if (message.type === 'sample') {
-      this.samples.push(message.sample);
-      this.latestSample = message.sample;
-    }
+    if (message.type === 'sample') this.samples.push(message.sample);
     if (message.type === 'settled') this.settledWaiters.shift()?.(message.sample);
   }
 
