@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FlowProducer, Queue, QueueEvents, type Job } from 'bullmq';
+import { FlowProducer, Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   CeleriacError,
@@ -73,6 +73,7 @@ import { RedisScheduleStore } from './internal/schedule-store.js';
 import { toBullFlowJob } from './internal/workflow/to-flow-job.js';
 import { ChildrenDeadlines } from './internal/workflow/children-deadlines.js';
 import { currentCursor, startJobEventReader } from './internal/events/job-event-reader.js';
+import { QueueEventReaders } from './internal/events/queue-event-readers.js';
 import { TaskNameCache } from './internal/events/decode-stream-entries.js';
 import { appendLogEvent } from './internal/events/append-log-event.js';
 import { JobStatsRecorder } from './internal/stats/job-stats-recorder.js';
@@ -109,7 +110,8 @@ class RedisBroker implements Broker {
   /** The command connection (`redis.command`). */
   private readonly connection: Redis;
   private readonly queues = new Map<string, Queue>();
-  private readonly queueEvents = new Map<string, Promise<QueueEvents>>();
+  /** The queues' BullMQ event readers, for watches of single jobs. */
+  private readonly queueEvents: QueueEventReaders;
   private readonly registeredQueues = new Map<string, Promise<void>>();
   /** Queues whose registration has completed: checked synchronously, so enqueue skips an await. */
   private readonly knownQueues = new Set<string>();
@@ -137,6 +139,7 @@ class RedisBroker implements Broker {
     this.connection = this.redis.command;
     this.limiter = new KeyLimiter(this.connection, options.keyPrefix);
     this.binary = new BinaryStore(this.connection, options.keyPrefix, options.maxPayloadBytes);
+    this.queueEvents = new QueueEventReaders(this.connection, this.prefix, () => this.redis.open(ConnectionRole.Blocking));
     this.childrenDeadlines = new ChildrenDeadlines(this.connection, this.keys.childrenDeadlines, this.prefix, (name) =>
       this.queue(name),
     );
@@ -341,7 +344,7 @@ class RedisBroker implements Broker {
         details: { id },
       });
     }
-    const events = await this.eventsFor(queue.name);
+    const events = await this.queueEvents.get(queue.name);
     const onActive = (event: { jobId: string }): void => {
       if (event.jobId === id) listener({ type: 'active', id });
     };
@@ -506,8 +509,7 @@ class RedisBroker implements Broker {
     await this.stats?.close().catch(() => undefined); // Redis away: those last counts are lost
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     await this.flowProducer?.close();
-    const events = await Promise.allSettled(this.queueEvents.values());
-    await Promise.all(events.map((e) => (e.status === 'fulfilled' ? e.value.close() : undefined)));
+    await this.queueEvents.close();
     await this.redis.closeAll();
   }
 
@@ -695,35 +697,6 @@ class RedisBroker implements Broker {
     throw new CeleriacError(ErrorCode.JobNotFound, `Job "${id}" vanished right after it was enqueued.`, {
       details: { id },
     });
-  }
-
-  /** The queue's BullMQ event reader, shared by this broker's watchers; started on the first watch. */
-  private eventsFor(queue: string): Promise<QueueEvents> {
-    let events = this.queueEvents.get(queue);
-    if (!events) {
-      const starting = this.startQueueEvents(queue);
-      // A start that failed (Redis away) is not kept: the next watch tries again.
-      starting.catch(() => {
-        if (this.queueEvents.get(queue) === starting) this.queueEvents.delete(queue);
-      });
-      this.queueEvents.set(queue, starting);
-      events = starting;
-    }
-    return events;
-  }
-
-  /**
-   * Starts a queue's event reader from a cursor taken before it exists, not from BullMQ's default `$`. `$` means
-   * "whatever comes after the first XREAD", and BullMQ sends that only after `waitUntilReady` has resolved and a
-   * CLIENT SETNAME has come back: an event in between, such as a job finishing just as its first watch began, was
-   * never heard, and `waitForJob` waited for it until its timeout.
-   */
-  private async startQueueEvents(queue: string): Promise<QueueEvents> {
-    const lastEventId = await currentCursor(this.connection);
-    const events = new QueueEvents(queue, { connection: this.redis.open(ConnectionRole.Blocking), prefix: this.prefix, lastEventId });
-    events.on('error', () => {});
-    await events.waitUntilReady();
-    return events;
   }
 
   /** Live event subscriptions, closed with the broker. */
